@@ -1,0 +1,350 @@
+// A small msgpack reader that knows what Go sends (reference §1.1–1.2).
+//
+// Why not msgpackr: go-msgpack with a zero MsgpackHandle writes every []byte field (addresses,
+// Vsn, Meta, payloads, LZW buffers) as a msgpack *str*; a generic decoder turns those into JS
+// strings and corrupts them. Here the caller (a schema) says what it expects at each position, so
+// str-family values come back as bytes or as text as the field needs, uint64 comes back as BigInt
+// without loss, and every failure is a WireError with the exact offset. Reads are zero-copy:
+// byte fields are subarray views of the input.
+import { TruncatedError, WireError, type WireLayer } from './errors.js';
+
+const textDecoder = new TextDecoder('utf-8', { fatal: false });
+const TWO_POW_32 = 2 ** 32;
+
+export const DEFAULT_MAX_DEPTH = 32;
+
+export class MsgpackReader {
+  pos: number;
+  private readonly view: DataView;
+  private depth = 0;
+
+  constructor(
+    readonly buf: Uint8Array,
+    pos = 0,
+    readonly end = buf.length,
+    readonly layer: WireLayer = 'msgpack',
+    private readonly maxDepth = DEFAULT_MAX_DEPTH,
+  ) {
+    this.pos = pos;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  fail(reason: string, at = this.pos): never {
+    throw new WireError(this.layer, at, reason);
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) throw new TruncatedError(this.layer, this.pos, this.pos + n - this.end);
+  }
+
+  peek(): number {
+    this.need(1);
+    return this.buf[this.pos] as number;
+  }
+
+  private byte(): number {
+    this.need(1);
+    return this.buf[this.pos++] as number;
+  }
+
+  private u16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  private u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  /** Consumes a nil if one is next. */
+  nil(): boolean {
+    if (this.peek() === 0xc0) {
+      this.pos++;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Reads the header of a str- or bin-family value and returns its length; the caller then
+   * takes that many bytes at `pos`. Go's decoder accepts both families for []byte fields.
+   */
+  private rawHeader(what: string): number {
+    const at = this.pos;
+    const b = this.byte();
+    if (b >= 0xa0 && b <= 0xbf) return b & 0x1f;
+    switch (b) {
+      case 0xd9:
+      case 0xc4:
+        return this.byte();
+      case 0xda:
+      case 0xc5:
+        return this.u16();
+      case 0xdb:
+      case 0xc6:
+        return this.u32();
+      default:
+        return this.fail(`expected ${what} (str or bin), found ${describe(b)}`, at);
+    }
+  }
+
+  private take(len: number): Uint8Array {
+    this.need(len);
+    const out = this.buf.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
+
+  /** A []byte field: str/bin family, or nil (returned as null). */
+  bytesOrNil(): Uint8Array | null {
+    if (this.nil()) return null;
+    return this.take(this.rawHeader('bytes'));
+  }
+
+  /** A []byte field where nil and empty mean the same to us. */
+  bytes(): Uint8Array {
+    return this.bytesOrNil() ?? EMPTY;
+  }
+
+  /** A Go string: str family (or bin, leniently); nil decodes to "" as in Go. */
+  string(): string {
+    if (this.nil()) return '';
+    const len = this.rawHeader('string');
+    this.need(len);
+    const s = utf8(this.buf, this.pos, len);
+    this.pos += len;
+    return s;
+  }
+
+  /** The raw bytes of a map key; keys must be str (Go rejects bin keys but we read them too). */
+  keyBytes(): { start: number; len: number } {
+    const len = this.rawHeader('map key');
+    this.need(len);
+    const start = this.pos;
+    this.pos += len;
+    return { start, len };
+  }
+
+  bool(): boolean {
+    const at = this.pos;
+    const b = this.byte();
+    if (b === 0xc3) return true;
+    if (b === 0xc2) return false;
+    // Go's decoder also takes the integers 0 and 1 for a bool.
+    if (b === 0x00) return false;
+    if (b === 0x01) return true;
+    return this.fail(`expected bool, found ${describe(b)}`, at);
+  }
+
+  /** Any integer form, as a number; fails outside [min, max] (both within the safe range). */
+  int(min: number, max: number): number {
+    const at = this.pos;
+    const b = this.byte();
+    let v: number;
+    if (b <= 0x7f) v = b;
+    else if (b >= 0xe0) v = b - 0x100;
+    else {
+      switch (b) {
+        case 0xcc:
+          v = this.byte();
+          break;
+        case 0xcd:
+          v = this.u16();
+          break;
+        case 0xce:
+          v = this.u32();
+          break;
+        case 0xcf: {
+          const hi = this.u32();
+          const lo = this.u32();
+          if (hi >= 0x200000) return this.fail(`integer ${(BigInt(hi) << 32n) | BigInt(lo)} is too large`, at);
+          v = hi * TWO_POW_32 + lo;
+          break;
+        }
+        case 0xd0:
+          this.need(1);
+          v = this.view.getInt8(this.pos);
+          this.pos += 1;
+          break;
+        case 0xd1:
+          this.need(2);
+          v = this.view.getInt16(this.pos);
+          this.pos += 2;
+          break;
+        case 0xd2:
+          this.need(4);
+          v = this.view.getInt32(this.pos);
+          this.pos += 4;
+          break;
+        case 0xd3: {
+          this.need(8);
+          const big = this.view.getBigInt64(this.pos);
+          this.pos += 8;
+          if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) {
+            return this.fail(`integer ${big} is out of range`, at);
+          }
+          v = Number(big);
+          break;
+        }
+        default:
+          return this.fail(`expected integer, found ${describe(b)}`, at);
+      }
+    }
+    if (v < min || v > max) return this.fail(`integer ${v} is out of range [${min}, ${max}]`, at);
+    return v;
+  }
+
+  /** Any integer form as a BigInt, within [min, max]. For uint64 Lamport times and int64 durations. */
+  bigint(min: bigint, max: bigint): bigint {
+    const at = this.pos;
+    const b = this.peek();
+    let v: bigint;
+    if (b === 0xcf) {
+      this.pos++;
+      this.need(8);
+      v = this.view.getBigUint64(this.pos);
+      this.pos += 8;
+    } else if (b === 0xd3) {
+      this.pos++;
+      this.need(8);
+      v = this.view.getBigInt64(this.pos);
+      this.pos += 8;
+    } else {
+      v = BigInt(this.int(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
+    }
+    if (v < min || v > max) return this.fail(`integer ${v} is out of range [${min}, ${max}]`, at);
+    return v;
+  }
+
+  /** A float64 field: Go accepts float32, float64 or any integer. */
+  float(): number {
+    const b = this.peek();
+    if (b === 0xcb) {
+      this.pos++;
+      this.need(8);
+      const v = this.view.getFloat64(this.pos);
+      this.pos += 8;
+      return v;
+    }
+    if (b === 0xca) {
+      this.pos++;
+      this.need(4);
+      const v = this.view.getFloat32(this.pos);
+      this.pos += 4;
+      return v;
+    }
+    return this.int(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  }
+
+  /** A map header, or -1 for nil. The count is checked against the bytes left (each entry needs 2). */
+  mapLenOrNil(): number {
+    const at = this.pos;
+    const b = this.byte();
+    let n: number;
+    if (b >= 0x80 && b <= 0x8f) n = b & 0x0f;
+    else if (b === 0xde) n = this.u16();
+    else if (b === 0xdf) n = this.u32();
+    else if (b === 0xc0) return -1;
+    else return this.fail(`expected map, found ${describe(b)}`, at);
+    if (n * 2 > this.remaining) throw new TruncatedError(this.layer, this.pos, n * 2 - this.remaining);
+    return n;
+  }
+
+  /** An array header, or -1 for nil. The count is checked against the bytes left (each element needs 1). */
+  arrayLenOrNil(): number {
+    const at = this.pos;
+    const b = this.byte();
+    let n: number;
+    if (b >= 0x90 && b <= 0x9f) n = b & 0x0f;
+    else if (b === 0xdc) n = this.u16();
+    else if (b === 0xdd) n = this.u32();
+    else if (b === 0xc0) return -1;
+    else return this.fail(`expected array, found ${describe(b)}`, at);
+    if (n > this.remaining) throw new TruncatedError(this.layer, this.pos, n - this.remaining);
+    return n;
+  }
+
+  enter(): void {
+    if (++this.depth > this.maxDepth) this.fail(`nesting deeper than ${this.maxDepth}`);
+  }
+
+  leave(): void {
+    this.depth--;
+  }
+
+  /** Skips one value of any type (unknown struct fields, as Go does). */
+  skip(): void {
+    const at = this.pos;
+    const b = this.byte();
+    if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) return;
+    if (b >= 0xa0 && b <= 0xbf) return void this.take(b & 0x1f);
+    if (b >= 0x80 && b <= 0x8f) return this.skipEntries((b & 0x0f) * 2);
+    if (b >= 0x90 && b <= 0x9f) return this.skipEntries(b & 0x0f);
+    switch (b) {
+      case 0xcc: case 0xd0: return void this.take(1);
+      case 0xcd: case 0xd1: return void this.take(2);
+      case 0xce: case 0xd2: case 0xca: return void this.take(4);
+      case 0xcf: case 0xd3: case 0xcb: return void this.take(8);
+      case 0xd9: case 0xc4: return void this.take(this.byte());
+      case 0xda: case 0xc5: return void this.take(this.u16());
+      case 0xdb: case 0xc6: return void this.take(this.u32());
+      case 0xd4: return void this.take(2);
+      case 0xd5: return void this.take(3);
+      case 0xd6: return void this.take(5);
+      case 0xd7: return void this.take(9);
+      case 0xd8: return void this.take(17);
+      case 0xc7: return void this.take(this.byte() + 1);
+      case 0xc8: return void this.take(this.u16() + 1);
+      case 0xc9: return void this.take(this.u32() + 1);
+      case 0xdc: return this.skipEntries(this.u16());
+      case 0xdd: return this.skipEntries(this.u32());
+      case 0xde: return this.skipEntries(this.u16() * 2);
+      case 0xdf: return this.skipEntries(this.u32() * 2);
+      default: return this.fail(`invalid msgpack type byte ${describe(b)}`, at);
+    }
+  }
+
+  private skipEntries(n: number): void {
+    if (n > this.remaining) throw new TruncatedError(this.layer, this.pos, n - this.remaining);
+    this.enter();
+    for (let i = 0; i < n; i++) this.skip();
+    this.leave();
+  }
+
+  /** True if the key at [start, start+len) of this buffer equals `expected` (ASCII bytes). */
+  keyEquals(start: number, len: number, expected: Uint8Array): boolean {
+    if (len !== expected.length) return false;
+    const buf = this.buf;
+    for (let i = 0; i < len; i++) if (buf[start + i] !== expected[i]) return false;
+    return true;
+  }
+}
+
+export const EMPTY = new Uint8Array(0);
+
+/** UTF-8 decode with a fast path for the short ASCII strings that dominate gossip. */
+export function utf8(buf: Uint8Array, start: number, len: number): string {
+  if (len <= 24) {
+    let s = '';
+    for (let i = 0; i < len; i++) {
+      const c = buf[start + i] as number;
+      if (c >= 0x80) return textDecoder.decode(buf.subarray(start, start + len));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return textDecoder.decode(buf.subarray(start, start + len));
+}
+
+export function describe(b: number): string {
+  return `0x${b.toString(16).padStart(2, '0')}`;
+}
