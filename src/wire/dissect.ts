@@ -95,7 +95,29 @@ export function serfToJson(msg: SerfMessage): Json {
     });
   }
   if (msg.type === 'conflictResponse' && msg.body !== null) out.tags = Object.fromEntries(msg.body.Tags ?? new Map());
+  // Serf's internal queries carry Serf messages in their payloads (§8.7, §8.10): a key request in
+  // `_serf_*` key queries, a conflict (6) or key (8) response in the answers. Answers do not name
+  // their query, so a response payload is shown decoded only when it parses as one of those.
+  if (msg.type === 'query' && msg.body.Name.startsWith('_serf_') && msg.body.Payload?.[0] === SerfMessageType.keyRequest) {
+    const inner = tryDecodeSerf(msg.body.Payload);
+    if (inner !== null) out.payloadSerf = inner;
+  }
+  if (msg.type === 'queryResponse' && msg.body.Payload !== null) {
+    const first = msg.body.Payload[0];
+    if (first === SerfMessageType.conflictResponse || first === SerfMessageType.keyResponse) {
+      const inner = tryDecodeSerf(msg.body.Payload);
+      if (inner !== null) out.payloadSerf = inner;
+    }
+  }
   return out;
+}
+
+function tryDecodeSerf(payload: Uint8Array): Json {
+  try {
+    return serfToJson(decodeSerfMessage(payload));
+  } catch {
+    return null;
+  }
 }
 
 export function streamToJson(msg: StreamMessage): Json {
