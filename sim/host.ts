@@ -1,0 +1,179 @@
+// A simulated host running one protocol engine (the membership core now; the Serf layer wraps
+// it later). The host carries out the engine's effects on the simulated network and clock, and
+// models process faults: crash (everything lost), pause (a stalled process: its inbound packets
+// and due timers wait, as in a real socket buffer, until it resumes) and restart.
+import { addressToString, type Address } from '../src/protocol/address.js';
+import type { Effect, Timer } from '../src/protocol/effects.js';
+import type { StreamResult } from '../src/protocol/memberlist.js';
+import { parseStream, type StreamMessage, type StreamOptions } from '../src/wire/stream.js';
+import type { World } from './world.js';
+
+/** What a simulated process runs. Memberlist implements it; so will the Serf layer. */
+export interface SimEngine {
+  takeEffects(): Effect[];
+  fireTimer(nowMs: number, timer: Timer): void;
+  receivePacket(nowMs: number, from: Address, bytes: Uint8Array): void;
+  handleStream(nowMs: number, from: Address, message: StreamMessage): Uint8Array | null;
+  streamErrorReply(reason: string): Uint8Array;
+  streamResult(nowMs: number, id: number, result: StreamResult): void;
+  streamOptions(): StreamOptions;
+}
+
+export type HostStatus = 'running' | 'paused' | 'crashed';
+
+/** Packets a stalled process can have waiting in its socket buffer before the kernel drops more. */
+const PAUSED_QUEUE_LIMIT = 4096;
+
+export class SimHost<E extends SimEngine = SimEngine> {
+  status: HostStatus = 'running';
+  /** Bumped by crash and restart so events addressed to an earlier process are dropped. */
+  private generation = 0;
+  private readonly paused: Array<() => void> = [];
+  /** Last log lines, for debugging a failing story. */
+  readonly logs: string[] = [];
+  logLimit = 0;
+
+  constructor(
+    private readonly world: World,
+    readonly id: number,
+    readonly name: string,
+    readonly address: Address,
+    public engine: E,
+  ) {}
+
+  get running(): boolean {
+    return this.status === 'running';
+  }
+
+  /** Runs an input on the engine now (or when the process resumes), then carries out its effects. */
+  private input(gen: number, run: (engine: E) => void): void {
+    if (gen !== this.generation || this.status === 'crashed') return;
+    if (this.status === 'paused') {
+      if (this.paused.length < PAUSED_QUEUE_LIMIT) this.paused.push(() => this.input(gen, run));
+      return;
+    }
+    run(this.engine);
+    this.flush();
+  }
+
+  /** Call after driving the engine directly (join, leave, …) so its effects happen. */
+  flush(): void {
+    for (const effect of this.engine.takeEffects()) this.perform(effect);
+  }
+
+  deliverPacket(from: Address, bytes: Uint8Array): void {
+    const gen = this.generation;
+    this.input(gen, (engine) => {
+      this.world.onPacket?.(from, this, bytes);
+      engine.receivePacket(this.world.scheduler.now, from, bytes);
+    });
+  }
+
+  private perform(effect: Effect): void {
+    const world = this.world;
+    switch (effect.kind) {
+      case 'send': {
+        const target = world.hostAt(effect.to);
+        if (target === undefined) return;
+        const from = this.address;
+        world.network.sendDatagram(this.id, target.id, effect.bytes.length, () => target.deliverPacket(from, effect.bytes));
+        return;
+      }
+      case 'timer': {
+        const gen = this.generation;
+        const timer = effect.timer;
+        world.scheduler.at(timer.atMs, () => this.input(gen, (engine) => engine.fireTimer(world.scheduler.now, timer)));
+        return;
+      }
+      case 'stream':
+        return this.openStream(effect);
+      case 'log':
+        if (this.logLimit > 0) {
+          this.logs.push(`${(world.scheduler.now / 1000).toFixed(3)} [${effect.level}] ${this.name} ${effect.message}`);
+          if (this.logs.length > this.logLimit) this.logs.shift();
+        }
+        world.onLog?.(this, effect.level, effect.message);
+        return;
+    }
+  }
+
+  /**
+   * A TCP exchange: the request reaches the target after one delay, its answer comes back after
+   * another. TCP hides packet loss, but not a cut link, a crashed peer or a stalled one; the
+   * opener hears the outcome by its deadline at the latest.
+   */
+  private openStream(effect: Extract<Effect, { kind: 'stream' }>): void {
+    const world = this.world;
+    const net = world.network;
+    const gen = this.generation;
+    net.stats.streamsOpened++;
+    net.stats.streamBytes += effect.bytes.length;
+    let settled = false;
+    const settle = (result: StreamResult): void => {
+      if (settled) return;
+      settled = true;
+      if (!result.ok) net.stats.streamsFailed++;
+      this.input(gen, (engine) => engine.streamResult(world.scheduler.now, effect.id, result));
+    };
+    world.scheduler.at(effect.deadlineMs, () => settle({ ok: false, reason: 'i/o timeout' }));
+    const target = world.hostAt(effect.to);
+    if (target === undefined || target.status === 'crashed') {
+      world.scheduler.after(2 * net.delay(this.id, this.id), () => settle({ ok: false, reason: `dial tcp ${addressToString(effect.to)}: connection refused` }));
+      return;
+    }
+    if (net.isBlocked(this.id, target.id)) return; // the SYN never arrives: the deadline decides
+    const from = this.address;
+    world.scheduler.after(net.delay(this.id, target.id), () => {
+      target.acceptStream(from, effect.bytes, (reply) => {
+        if (!effect.expectReply) return settle({ ok: true, message: { type: 'err', body: { Error: '' } } });
+        if (reply === null) return settle({ ok: false, reason: 'EOF' });
+        if (net.isBlocked(target.id, this.id)) return;
+        net.stats.streamBytes += reply.length;
+        world.scheduler.after(net.delay(target.id, this.id), () => {
+          const parsed = parseStream(reply, this.engine.streamOptions());
+          if (parsed.status === 'complete') settle({ ok: true, message: parsed.message });
+          else settle({ ok: false, reason: parsed.status === 'error' ? parsed.error.message : 'unexpected EOF' });
+        });
+      });
+    });
+  }
+
+  /** The target side of a stream: parse what arrived, let the engine answer. */
+  private acceptStream(from: Address, bytes: Uint8Array, reply: (bytes: Uint8Array | null) => void): void {
+    const gen = this.generation;
+    if (this.status === 'crashed') return reply(null);
+    this.input(gen, (engine) => {
+      const parsed = parseStream(bytes, engine.streamOptions());
+      if (parsed.status === 'complete') reply(engine.handleStream(this.world.scheduler.now, from, parsed.message));
+      else reply(engine.streamErrorReply(parsed.status === 'error' ? parsed.error.reason : 'unexpected EOF'));
+    });
+  }
+
+  /** The process dies: no goodbye, its state and pending work are gone. */
+  crash(): void {
+    this.status = 'crashed';
+    this.generation++;
+    this.paused.length = 0;
+  }
+
+  /** The process stalls (SIGSTOP): nothing runs until resume(). */
+  pause(): void {
+    if (this.status === 'running') this.status = 'paused';
+  }
+
+  /** The process continues (SIGCONT): what waited runs now, in arrival order. */
+  resume(): void {
+    if (this.status !== 'paused') return;
+    this.status = 'running';
+    const waiting = this.paused.splice(0, this.paused.length);
+    for (const run of waiting) run();
+  }
+
+  /** A new process on the same host, name and address. */
+  restart(engine: E): void {
+    this.generation++;
+    this.paused.length = 0;
+    this.status = 'running';
+    this.engine = engine;
+  }
+}
