@@ -29,6 +29,11 @@ export class TransmitLimitedQueue {
   private readonly tiers = new Map<number, Item[]>();
   private readonly byName = new Map<string, Item>();
   private count = 0;
+  /**
+   * Never reset: memberlist 0.2.2 restarts ids when the queue empties, so a new broadcast could
+   * share an id with a queued one and one of them was lost; later memberlist fixed that, and we
+   * behave like the fix.
+   */
   private idGen = 0;
 
   constructor(

@@ -18,10 +18,19 @@ export function suspicionTimeoutMs(suspicionMult: number, n: number, probeInterv
  */
 export function remainingSuspicionMs(confirmations: number, k: number, elapsedMs: number, minMs: number, maxMs: number): number {
   const frac = Math.log(confirmations + 1) / Math.log(k + 1);
-  const raw = maxMs / 1000 - frac * (maxMs / 1000 - minMs / 1000);
+  const raw = goSeconds(maxMs) - frac * (goSeconds(maxMs) - goSeconds(minMs));
   let timeout = Math.floor(1000 * raw);
   if (timeout < minMs) timeout = minMs;
   return timeout - elapsedMs;
+}
+
+/**
+ * Go's Duration.Seconds(): whole seconds plus the nanosecond remainder / 1e9. Dividing the
+ * milliseconds by 1000 rounds differently by a hair, and floor(1000 × raw) can then land 1 ms
+ * away from memberlist when the exact answer is a whole millisecond.
+ */
+function goSeconds(ms: number): number {
+  return Math.trunc(ms / 1000) + ((ms % 1000) * 1e6) / 1e9;
 }
 
 /** How many times a broadcast is sent: RetransmitMult × ceil(log10(n + 1)) (util.go retransmitLimit). */
