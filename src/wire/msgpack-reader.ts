@@ -10,12 +10,15 @@ import { TruncatedError, WireError, type WireLayer } from './errors.js';
 
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
 const TWO_POW_32 = 2 ** 32;
+// One scratch view for the rare 64-bit and float reads: a DataView per reader costs ~100 ns,
+// more than decoding a whole ping.
+const scratch = new DataView(new ArrayBuffer(8));
+const scratchBytes = new Uint8Array(scratch.buffer);
 
 export const DEFAULT_MAX_DEPTH = 32;
 
 export class MsgpackReader {
   pos: number;
-  private readonly view: DataView;
   private depth = 0;
 
   constructor(
@@ -26,7 +29,6 @@ export class MsgpackReader {
     private readonly maxDepth = DEFAULT_MAX_DEPTH,
   ) {
     this.pos = pos;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   get remaining(): number {
@@ -53,16 +55,26 @@ export class MsgpackReader {
 
   private u16(): number {
     this.need(2);
-    const v = this.view.getUint16(this.pos);
-    this.pos += 2;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 2;
+    return ((b[p] as number) << 8) | (b[p + 1] as number);
   }
 
   private u32(): number {
     this.need(4);
-    const v = this.view.getUint32(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 4;
+    return ((b[p] as number) * 0x1000000 + (((b[p + 1] as number) << 16) | ((b[p + 2] as number) << 8) | (b[p + 3] as number)));
+  }
+
+  /** Copies n (≤ 8) bytes into the scratch view, for the reads a DataView does best. */
+  private toScratch(n: number): DataView {
+    this.need(n);
+    for (let i = 0; i < n; i++) scratchBytes[i] = this.buf[this.pos + i] as number;
+    this.pos += n;
+    return scratch;
   }
 
   /** Consumes a nil if one is next. */
@@ -125,13 +137,16 @@ export class MsgpackReader {
     return s;
   }
 
-  /** The raw bytes of a map key; keys must be str (Go rejects bin keys but we read them too). */
-  keyBytes(): { start: number; len: number } {
+  /** Where the last key read by key() starts in `buf`. */
+  keyStart = 0;
+
+  /** Reads a map key and returns its length (its bytes start at keyStart). Keys must be str in Go; we read bin too. */
+  key(): number {
     const len = this.rawHeader('map key');
     this.need(len);
-    const start = this.pos;
+    this.keyStart = this.pos;
     this.pos += len;
-    return { start, len };
+    return len;
   }
 
   bool(): boolean {
@@ -171,24 +186,16 @@ export class MsgpackReader {
           break;
         }
         case 0xd0:
-          this.need(1);
-          v = this.view.getInt8(this.pos);
-          this.pos += 1;
+          v = this.toScratch(1).getInt8(0);
           break;
         case 0xd1:
-          this.need(2);
-          v = this.view.getInt16(this.pos);
-          this.pos += 2;
+          v = this.toScratch(2).getInt16(0);
           break;
         case 0xd2:
-          this.need(4);
-          v = this.view.getInt32(this.pos);
-          this.pos += 4;
+          v = this.toScratch(4).getInt32(0);
           break;
         case 0xd3: {
-          this.need(8);
-          const big = this.view.getBigInt64(this.pos);
-          this.pos += 8;
+          const big = this.toScratch(8).getBigInt64(0);
           if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) {
             return this.fail(`integer ${big} is out of range`, at);
           }
@@ -210,14 +217,10 @@ export class MsgpackReader {
     let v: bigint;
     if (b === 0xcf) {
       this.pos++;
-      this.need(8);
-      v = this.view.getBigUint64(this.pos);
-      this.pos += 8;
+      v = this.toScratch(8).getBigUint64(0);
     } else if (b === 0xd3) {
       this.pos++;
-      this.need(8);
-      v = this.view.getBigInt64(this.pos);
-      this.pos += 8;
+      v = this.toScratch(8).getBigInt64(0);
     } else {
       v = BigInt(this.int(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
     }
@@ -230,17 +233,11 @@ export class MsgpackReader {
     const b = this.peek();
     if (b === 0xcb) {
       this.pos++;
-      this.need(8);
-      const v = this.view.getFloat64(this.pos);
-      this.pos += 8;
-      return v;
+      return this.toScratch(8).getFloat64(0);
     }
     if (b === 0xca) {
       this.pos++;
-      this.need(4);
-      const v = this.view.getFloat32(this.pos);
-      this.pos += 4;
-      return v;
+      return this.toScratch(4).getFloat32(0);
     }
     return this.int(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   }
@@ -333,14 +330,16 @@ export const EMPTY = new Uint8Array(0);
 
 /** UTF-8 decode with a fast path for the short ASCII strings that dominate gossip. */
 export function utf8(buf: Uint8Array, start: number, len: number): string {
-  if (len <= 24) {
-    let s = '';
-    for (let i = 0; i < len; i++) {
-      const c = buf[start + i] as number;
-      if (c >= 0x80) return textDecoder.decode(buf.subarray(start, start + len));
-      s += String.fromCharCode(c);
+  if (len <= 64) {
+    let ascii = true;
+    for (let i = start; i < start + len; i++) {
+      if ((buf[i] as number) >= 0x80) {
+        ascii = false;
+        break;
+      }
     }
-    return s;
+    // One fromCharCode call builds a flat string; appending char by char builds a rope.
+    if (ascii) return String.fromCharCode.apply(null, buf.subarray(start, start + len) as unknown as number[]);
   }
   return textDecoder.decode(buf.subarray(start, start + len));
 }

@@ -12,6 +12,26 @@ export type Dialect = 'gossip' | 'rpc';
 
 const textEncoder = new TextEncoder();
 
+// finish() copies out of the writer's buffer into views of a shared slab: a fresh typed array
+// over 64 bytes is allocated outside the JS heap and costs more than encoding a whole ping.
+// A slab is never reused; it is freed when the last view into it is gone (as Node's Buffer pool).
+const SLAB_BYTES = 64 * 1024;
+const SLAB_MAX_OBJECT = 4 * 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabPos = 0;
+
+/** A new byte array of `n` bytes, carved from the slab when small. */
+export function allocate(n: number): Uint8Array {
+  if (n > SLAB_MAX_OBJECT) return new Uint8Array(n);
+  if (slabPos + n > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabPos = 0;
+  }
+  const out = slab.subarray(slabPos, slabPos + n);
+  slabPos = (slabPos + n + 7) & ~7;
+  return out;
+}
+
 export class MsgpackWriter {
   private buf: Uint8Array;
   private view: DataView;
@@ -27,7 +47,9 @@ export class MsgpackWriter {
 
   /** The bytes written so far (a copy, so the writer can be reused). */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    const out = allocate(this.pos);
+    out.set(this.buf.subarray(0, this.pos));
+    return out;
   }
 
   reset(): void {
@@ -50,9 +72,17 @@ export class MsgpackWriter {
   }
 
   raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+    const n = bytes.length;
+    this.ensure(n);
+    if (n <= 32) {
+      // A loop beats TypedArray.set for the short keys and headers most calls carry.
+      const buf = this.buf;
+      const at = this.pos;
+      for (let i = 0; i < n; i++) buf[at + i] = bytes[i] as number;
+    } else {
+      this.buf.set(bytes, this.pos);
+    }
+    this.pos += n;
   }
 
   nil(): void {

@@ -31,6 +31,8 @@ export type Fields = Readonly<Record<string, Field>>;
 interface FieldEntry {
   readonly name: string;
   readonly key: Uint8Array;
+  /** The key as Go writes it: its str header, then its bytes. */
+  readonly encodedKey: Uint8Array;
   readonly kind: Field;
 }
 
@@ -93,7 +95,11 @@ const asciiEncoder = new TextEncoder();
 export function struct<F extends Fields>(name: string, fields: F): KStruct<F> {
   const entries = Object.keys(fields)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    .map((fieldName) => ({ name: fieldName, key: asciiEncoder.encode(fieldName), kind: fields[fieldName] as Field }));
+    .map((fieldName) => {
+      const key = asciiEncoder.encode(fieldName);
+      if (key.length >= 32) throw new RangeError(`field name ${fieldName} is too long for a fixstr key`);
+      return { name: fieldName, key, encodedKey: Uint8Array.of(0xa0 | key.length, ...key), kind: fields[fieldName] as Field };
+    });
   return { k: 'struct', name, fields, entries };
 }
 
@@ -161,7 +167,8 @@ export function decodeStruct<F extends Fields>(r: MsgpackReader, s: KStruct<F>):
   r.enter();
   let hint = 0; // Go sends keys in our order, so the next key is almost always entries[hint].
   for (let i = 0; i < n; i++) {
-    const { start, len } = r.keyBytes();
+    const len = r.key();
+    const start = r.keyStart;
     let found: FieldEntry | undefined;
     const guess = entries[hint];
     if (guess !== undefined && r.keyEquals(start, len, guess.key)) {
@@ -245,13 +252,10 @@ export function encodeStruct<F extends Fields>(w: MsgpackWriter, s: KStruct<F>, 
   for (const f of s.entries) {
     const v = obj[f.name];
     if (f.kind.omit && isEmpty(f.kind, v)) continue;
-    w.raw(f.key.length < 32 ? FIXSTR_HEADERS[f.key.length] as Uint8Array : new Uint8Array([0xda, 0, f.key.length]));
-    w.raw(f.key);
+    w.raw(f.encodedKey);
     encodeValue(w, f.kind, v === undefined ? zero(f.kind) : v);
   }
 }
-
-const FIXSTR_HEADERS = Array.from({ length: 32 }, (_, n) => new Uint8Array([0xa0 | n]));
 
 /** Reads one struct from `bytes` at `offset`; returns it and the offset just past it. */
 export function readStructAt<F extends Fields>(s: KStruct<F>, bytes: Uint8Array, offset: number, layer: MsgpackReader['layer'] = 'msgpack'): { value: InferFields<F>; end: number } {
