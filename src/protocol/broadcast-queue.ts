@@ -20,9 +20,12 @@ interface Item {
   readonly b: Broadcast;
 }
 
-/** Ordering inside a tier: larger first, then newer (higher id) first. */
-function before(a: Item, b: Item): boolean {
-  return a.len > b.len || (a.len === b.len && a.id > b.id);
+/**
+ * Tier arrays keep items in ascending (length, id) order, so the item memberlist takes first —
+ * the largest, then the newest — is the last one and leaves with an O(1) pop.
+ */
+function below(a: Item, b: Item): boolean {
+  return a.len < b.len || (a.len === b.len && a.id < b.id);
 }
 
 export class TransmitLimitedQueue {
@@ -78,7 +81,7 @@ export class TransmitLimitedQueue {
       const free = limit - bytesUsed - overhead;
       if (free <= 0) break;
       const items = this.tiers.get(tier);
-      const at = items === undefined ? -1 : firstFitting(items, free);
+      const at = items === undefined ? -1 : lastFitting(items, free);
       if (at < 0) {
         tier++;
         continue;
@@ -105,7 +108,7 @@ export class TransmitLimitedQueue {
       let maxTier = -Infinity;
       for (const [tier, items] of this.tiers) if (items.length > 0 && tier > maxTier) maxTier = tier;
       const items = this.tiers.get(maxTier) as Item[];
-      const item = items[items.length - 1] as Item;
+      const item = items[0] as Item;
       this.deleteItem(item);
       item.b.finished?.();
     }
@@ -124,14 +127,9 @@ export class TransmitLimitedQueue {
       items = [];
       this.tiers.set(item.transmits, items);
     }
-    let lo = 0;
-    let hi = items.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (before(items[mid] as Item, item)) lo = mid + 1;
-      else hi = mid;
-    }
-    items.splice(lo, 0, item);
+    const at = position(items, item);
+    if (at === items.length) items.push(item);
+    else items.splice(at, 0, item);
     if (item.b.name !== undefined) this.byName.set(item.b.name, item);
     this.count++;
   }
@@ -139,23 +137,38 @@ export class TransmitLimitedQueue {
   private deleteItem(item: Item): void {
     const items = this.tiers.get(item.transmits);
     if (items === undefined) return;
-    const at = items.indexOf(item);
-    if (at < 0) return;
-    items.splice(at, 1);
+    const at = position(items, item);
+    if (items[at] !== item) return;
+    if (at === items.length - 1) items.pop();
+    else items.splice(at, 1);
     if (items.length === 0) this.tiers.delete(item.transmits);
     if (item.b.name !== undefined && this.byName.get(item.b.name) === item) this.byName.delete(item.b.name);
     this.count--;
   }
 }
 
-/** Index of the first (largest) item no longer than `free`; items are sorted by length, descending. */
-function firstFitting(items: readonly Item[], free: number): number {
+/** Where `item` is, or would go, in an ascending tier (binary search; ids are unique). */
+function position(items: readonly Item[], item: Item): number {
   let lo = 0;
   let hi = items.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((items[mid] as Item).len > free) lo = mid + 1;
+    if (below(items[mid] as Item, item)) lo = mid + 1;
     else hi = mid;
   }
-  return lo < items.length ? lo : -1;
+  return lo;
+}
+
+/** Index of the largest (then newest) item no longer than `free`, or -1. */
+function lastFitting(items: readonly Item[], free: number): number {
+  const last = items[items.length - 1];
+  if (last !== undefined && last.len <= free) return items.length - 1;
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((items[mid] as Item).len <= free) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
 }

@@ -10,6 +10,8 @@ export interface Delegates {
   notifyMsg?(nowMs: number, payload: Uint8Array): void;
   /** Messages to piggyback; each costs `overhead` bytes more than its length, all within `limit`. */
   getBroadcasts?(overhead: number, limit: number): Uint8Array[];
+  /** Whether getBroadcasts would return anything; lets an idle gossip tick skip its work. */
+  hasBroadcasts?(): boolean;
   /** Our state for a push/pull (Serf: 0x02 + messagePushPull). */
   localState?(join: boolean): Uint8Array;
   mergeRemoteState?(nowMs: number, state: Uint8Array, join: boolean): void;

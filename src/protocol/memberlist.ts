@@ -58,6 +58,7 @@ interface ProbeRun {
   readonly sentMs: number;
   readonly deadlineMs: number;
   readonly directTimerId: number;
+  endTimerId: number;
   indirect: boolean;
   expectedNacks: number;
   nacks: number;
@@ -384,7 +385,7 @@ export class Memberlist {
     const handler = this.ackHandlers.get(ack.SeqNo);
     if (handler === undefined) return;
     this.ackHandlers.delete(ack.SeqNo);
-    this.cancel(handler.timerId);
+    if (handler.timerId >= 0) this.cancel(handler.timerId);
     handler.ackFn(ack.Payload);
   }
 
@@ -458,15 +459,20 @@ export class Memberlist {
     const run: ProbeRun = {
       node, incarnation: node.incarnation, seqNo, sentMs, deadlineMs: sentMs + probeIntervalMs,
       directTimerId: this.schedule('probeTimeout', c.probeTimeoutMs, () => this.probeDirectTimeout(run)),
+      endTimerId: -1,
       indirect: false, expectedNacks: 0, nacks: 0, fallback: 'none', waitingForFallback: false,
     };
     this.probe = run;
     this.stats.probes++;
-    this.setAckHandler(seqNo, probeIntervalMs, (payload) => this.probeAcked(run, payload), () => {
-      if (this.probe === run) run.nacks++;
+    // The probe's end (at the scaled probe interval) also retires this handler, as the ack
+    // handler's timeout does in memberlist, so it needs no timer of its own.
+    this.ackHandlers.set(seqNo, {
+      ackFn: (payload) => this.probeAcked(run, payload),
+      nackFn: () => {
+        if (this.probe === run) run.nacks++;
+      },
+      timerId: -1,
     });
-    // The ack handler's own timeout ends the probe; a second timer reaches the same end so the
-    // probe also concludes when an ack handler timeout and a fallback race.
     this.setProbeEnd(run, probeIntervalMs);
     if (node.state === NodeStateType.alive) {
       this.encodeAndSendMsg(addressOf(node), { type: 'ping', body: ping });
@@ -479,7 +485,8 @@ export class Memberlist {
   }
 
   private setProbeEnd(run: ProbeRun, probeIntervalMs: number): void {
-    this.schedule('probeEnd', probeIntervalMs, () => {
+    run.endTimerId = this.schedule('probeEnd', probeIntervalMs, () => {
+      if (this.ackHandlers.get(run.seqNo)?.timerId === -1) this.ackHandlers.delete(run.seqNo);
       if (this.probe !== run) return;
       if (run.fallback === 'pending') {
         run.waitingForFallback = true;
@@ -548,11 +555,9 @@ export class Memberlist {
   private finishProbe(run: ProbeRun, awarenessDelta: number): void {
     if (this.probe !== run) return;
     this.cancel(run.directTimerId);
+    this.cancel(run.endTimerId);
     const handler = this.ackHandlers.get(run.seqNo);
-    if (handler !== undefined) {
-      this.ackHandlers.delete(run.seqNo);
-      this.cancel(handler.timerId);
-    }
+    if (handler !== undefined && handler.timerId === -1) this.ackHandlers.delete(run.seqNo);
     this.awareness.applyDelta(awarenessDelta);
     this.probe = null;
     if (this.probeTickPending) {
@@ -577,6 +582,9 @@ export class Memberlist {
 
   private gossipTick(): void {
     this.schedule('gossip', this.config.gossipIntervalMs, () => this.gossipTick());
+    // Nothing queued means nothing to send: skip choosing targets (most ticks of a quiet cluster).
+    if (this.broadcasts.size === 0 && this.delegates.getBroadcasts !== undefined && this.delegates.hasBroadcasts?.() === false) return;
+    if (this.broadcasts.size === 0 && this.delegates.getBroadcasts === undefined) return;
     const c = this.config;
     const now = this.nowMs;
     const targets = this.kRandomNodes(c.gossipNodes, (n) => {
@@ -604,8 +612,9 @@ export class Memberlist {
     const isLocal = a.Node === c.name;
     if (this.leaving && isLocal) return;
     if (a.Vsn.length >= 3) {
-      const [pMin, pMax] = a.Vsn;
-      if (pMin === 0 || pMax === 0 || (pMin as number) > (pMax as number)) {
+      const pMin = a.Vsn[0] as number;
+      const pMax = a.Vsn[1] as number;
+      if (pMin === 0 || pMax === 0 || pMin > pMax) {
         this.log('WARN', `ignoring an alive message for '${a.Node}' because protocol version(s) are wrong`);
         return;
       }

@@ -119,8 +119,11 @@ export function decompressMessage(buf: Uint8Array, start: number, end: number, m
 }
 
 /** Wraps a message in compress (9) + {Algo: 0, Buf: LZW}. */
+const compressWriter = new MsgpackWriter('gossip', 2048);
+
 export function compressMessage(msg: Uint8Array): Uint8Array {
-  const w = new MsgpackWriter('gossip', msg.length + 32);
+  const w = compressWriter;
+  w.reset();
   w.byte(MessageType.compress);
   encodeStruct(w, compressSchema, { Algo: LZW_ALGO, Buf: lzwCompress(msg) });
   return w.finish();

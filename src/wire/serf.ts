@@ -65,8 +65,11 @@ export function decodeSerfMessage(bytes: Uint8Array, start = 0, end = bytes.leng
 }
 
 /** Encodes a Serf message: its type byte, then the body as Go writes it. */
+const serfWriter = new MsgpackWriter('gossip', 1024);
+
 export function encodeSerfMessage(msg: SerfMessage): Uint8Array {
-  const w = new MsgpackWriter('gossip', 128);
+  const w = serfWriter;
+  w.reset();
   writeSerfMessage(w, msg);
   return w.finish();
 }
