@@ -328,20 +328,41 @@ export class MsgpackReader {
 
 export const EMPTY = new Uint8Array(0);
 
+// Short ASCII strings (node names, keys, tag values) repeat endlessly in gossip. A small
+// direct-mapped cache hands back the same string object for the same bytes, which spares the
+// allocation and lets Map lookups by node name compare by identity with a cached hash.
+const INTERN_SLOTS = 4096;
+const internStrings: Array<string | undefined> = new Array<string | undefined>(INTERN_SLOTS);
+
 /** UTF-8 decode with a fast path for the short ASCII strings that dominate gossip. */
 export function utf8(buf: Uint8Array, start: number, len: number): string {
   if (len <= 64) {
+    let hash = 0x811c9dc5;
     let ascii = true;
     for (let i = start; i < start + len; i++) {
-      if ((buf[i] as number) >= 0x80) {
+      const c = buf[i] as number;
+      if (c >= 0x80) {
         ascii = false;
         break;
       }
+      hash = Math.imul(hash ^ c, 0x01000193);
     }
-    // One fromCharCode call builds a flat string; appending char by char builds a rope.
-    if (ascii) return String.fromCharCode.apply(null, buf.subarray(start, start + len) as unknown as number[]);
+    if (ascii) {
+      const slot = (hash >>> 0) & (INTERN_SLOTS - 1);
+      const cached = internStrings[slot];
+      if (cached !== undefined && cached.length === len && sameAscii(cached, buf, start)) return cached;
+      // One fromCharCode call builds a flat string; appending char by char builds a rope.
+      const s = String.fromCharCode.apply(null, buf.subarray(start, start + len) as unknown as number[]);
+      internStrings[slot] = s;
+      return s;
+    }
   }
   return textDecoder.decode(buf.subarray(start, start + len));
+}
+
+function sameAscii(s: string, buf: Uint8Array, start: number): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== buf[start + i]) return false;
+  return true;
 }
 
 export function describe(b: number): string {
