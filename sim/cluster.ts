@@ -126,6 +126,25 @@ export class SimCluster {
     return added;
   }
 
+  /**
+   * Adds `n` nodes that start as a formed cluster: each already knows every other as alive
+   * (Memberlist.preloadMembers), so a run can study a large cluster without replaying the
+   * broadcast storm of its formation.
+   */
+  formConverged(n: number): SimHost<Memberlist>[] {
+    const added: SimHost<Memberlist>[] = [];
+    for (let i = 0; i < n; i++) added.push(this.addNode());
+    const states = this.hosts.map((h) => {
+      const self = h.engine.localNode();
+      return { Name: self.name, Addr: self.addr, Port: self.port, Meta: self.meta, Incarnation: self.incarnation, State: 0, Vsn: Uint8Array.from(self.vsn) };
+    });
+    for (const h of this.hosts) {
+      h.engine.preloadMembers(this.now, states);
+      h.flush();
+    }
+    return added;
+  }
+
   run(durationMs: number): void {
     this.world.scheduler.runFor(durationMs);
   }

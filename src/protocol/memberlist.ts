@@ -160,6 +160,23 @@ export class Memberlist {
     if (c.pushPullIntervalMs > 0) this.schedule('pushPull', rng.next() * c.pushPullIntervalMs, () => this.pushPullTick());
   }
 
+  /**
+   * Starts from a membership already known, as if this node had joined long ago: each unknown
+   * node becomes alive with its incarnation, with a join event but no broadcast. The simulator
+   * uses it to begin a run from a formed cluster instead of replaying its formation.
+   */
+  preloadMembers(nowMs: number, nodes: readonly PushNodeState[]): void {
+    this.advance(nowMs);
+    for (const r of nodes) {
+      if (this.nodeMap.has(r.Name) || r.State !== NodeStateType.alive) continue;
+      const state = nodeFromPushState(r, this.nowMs);
+      this.nodeMap.set(r.Name, state);
+      this.nodes.push(state);
+      this.delegates.notifyJoin?.(this.nowMs, viewOf(state));
+    }
+    this.resetNodes();
+  }
+
   /** Stops every loop without telling anyone (memberlist Shutdown): peers will find us failed. */
   shutdown(): void {
     this.stopped = true;
