@@ -61,8 +61,6 @@ export interface MemberlistConfig extends Timings {
   readonly udpBufferSize: number;
   /** 0 disables reclaiming a dead node's name from a new address (Serf's default). */
   readonly deadNodeReclaimTimeMs: number;
-  /** Cap on queued gossip messages handled per packet burst (memberlist HandoffQueueDepth). */
-  readonly handoffQueueDepth: number;
 }
 
 export interface ConfigInput extends Partial<Omit<MemberlistConfig, 'name' | 'advertise'>> {
@@ -85,7 +83,6 @@ export function makeConfig(input: ConfigInput): MemberlistConfig {
     gossipVerifyOutgoing: true,
     udpBufferSize: 1400,
     deadNodeReclaimTimeMs: 0,
-    handoffQueueDepth: 1024,
     ...rest,
   };
   validateConfig(config);

@@ -34,8 +34,6 @@ import { MemberlistStats } from './stats.js';
 
 /** Extra bytes memberlist reserves per piggybacked user (delegate) message: the 08 type byte. */
 const USER_MSG_OVERHEAD = 1;
-/** memberlist maxPushPullRequests: concurrent inbound push/pulls beyond this are refused. */
-const MAX_PUSH_PULL_REQUESTS = 128;
 
 export interface MemberlistEnv {
   readonly rng: Rng;
@@ -87,7 +85,6 @@ export class Memberlist {
   private probeTickPending = false;
   private leaving = false;
   private stopped = false;
-  private inboundPushPulls = 0;
   private readonly randomBytes: (n: number) => Uint8Array;
 
   constructor(
@@ -839,10 +836,8 @@ export class Memberlist {
         return this.encodeStreamMessage({ type: 'ack', body: { SeqNo: p.SeqNo, Payload: null } });
       }
       case 'pushPull': {
-        if (this.inboundPushPulls >= MAX_PUSH_PULL_REQUESTS) {
-          this.log('ERR', 'too many pending push/pull requests');
-          return null;
-        }
+        // memberlist refuses a 129th concurrent push/pull; here each is answered in one call, so
+        // the runtime bounds concurrent connections instead.
         const join = message.header.Join;
         const reply = this.encodeStreamMessage(this.localStateMessage(join));
         const error = this.mergeRemoteState(join, message.nodes, message.userState);
