@@ -15,12 +15,12 @@
 import { encodeMessage, type MemberlistMessage } from '../wire/messages.js';
 import type { Ack, Alive, Dead, IndirectPing, Nack, Ping, PushNodeState, Suspect } from '../wire/memberlist-schemas.js';
 import { MessageType } from '../wire/memberlist-schemas.js';
-import { ENCRYPTION_OVERHEAD_V1 } from '../wire/encryption.js';
+import { ENCRYPTION_OVERHEAD_V0, ENCRYPTION_OVERHEAD_V1 } from '../wire/encryption.js';
 import { META_MAX_BYTES } from '../wire/tags.js';
 import { decodePacket, encodeCompound, encodePacket } from '../wire/packet.js';
 import { encodeStream, type StreamMessage, type StreamOptions } from '../wire/stream.js';
 import { COMPOUND_HEADER_OVERHEAD, COMPOUND_PART_OVERHEAD } from '../wire/limits.js';
-import { addressToString, sameIp, type Address } from './address.js';
+import { addressToString, ipToString, sameIp, type Address } from './address.js';
 import { Awareness } from './awareness.js';
 import { TransmitLimitedQueue } from './broadcast-queue.js';
 import { PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, type MemberlistConfig } from './config.js';
@@ -257,7 +257,7 @@ export class Memberlist {
   /** Sends a message and piggybacks queued broadcasts where there is room (memberlist sendMsg). */
   private sendMsg(to: Address, msg: Uint8Array): void {
     let bytesAvail = this.config.udpBufferSize - msg.length - COMPOUND_HEADER_OVERHEAD;
-    if (this.encrypting()) bytesAvail -= ENCRYPTION_OVERHEAD_V1;
+    if (this.encrypting()) bytesAvail -= this.encryptionOverhead();
     const extra = this.getBroadcasts(COMPOUND_PART_OVERHEAD, bytesAvail);
     if (extra.length === 0) return this.rawSendMsgPacket(to, null, msg);
     this.rawSendMsgPacket(to, null, encodeCompound([msg, ...extra]));
@@ -271,14 +271,25 @@ export class Memberlist {
     return this.config.keyring !== undefined && this.config.gossipVerifyOutgoing;
   }
 
+  /** memberlist encryptionVersion: protocol 1 used the padded envelope (0), later ones version 1. */
+  private encryptionVersion(): 0 | 1 {
+    return this.config.protocolVersion < 2 ? 0 : 1;
+  }
+
+  private encryptionOverhead(): number {
+    return this.encryptionVersion() === 0 ? ENCRYPTION_OVERHEAD_V0 : ENCRYPTION_OVERHEAD_V1;
+  }
+
+  private encryptionOptions(): { encryption?: { keyring: NonNullable<MemberlistConfig['keyring']>; randomBytes: (n: number) => Uint8Array; version: 0 | 1 } } {
+    const keyring = this.config.keyring;
+    if (keyring === undefined || !this.config.gossipVerifyOutgoing) return {};
+    return { encryption: { keyring, randomBytes: this.randomBytes, version: this.encryptionVersion() } };
+  }
+
   /** Compress if smaller, CRC if the target understands protocol 5, encrypt (memberlist rawSendMsgPacket). */
   private rawSendMsgPacket(to: Address, node: NodeState | null, msg: Uint8Array): void {
     const c = this.config;
-    const bytes = encodePacket([msg], {
-      compress: c.enableCompression,
-      crc: node !== null && node.pMax >= 5,
-      ...(this.encrypting() ? { encryption: { keyring: c.keyring as NonNullable<typeof c.keyring>, randomBytes: this.randomBytes } } : {}),
-    });
+    const bytes = encodePacket([msg], { compress: c.enableCompression, crc: node !== null && node.pMax >= 5, ...this.encryptionOptions() });
     this.stats.packetsSent++;
     this.stats.bytesSent += bytes.length;
     this.outbox.push({ kind: 'send', to, bytes });
@@ -346,7 +357,7 @@ export class Memberlist {
       case 'indirectPing': return this.handleIndirectPing(from, msg.body);
       case 'ack': return this.handleAck(msg.body);
       case 'nack': return this.handleNack(msg.body);
-      case 'alive': return this.aliveNode(msg.body, null, false);
+      case 'alive': return this.aliveNode(this.withBindPort(msg.body), null, false);
       case 'suspect': return this.suspectNode(msg.body);
       case 'dead': return this.deadNode(msg.body);
       case 'user':
@@ -356,6 +367,11 @@ export class Memberlist {
         this.log('ERR', `unexpected error message over UDP from ${addressToString(from)}: ${msg.body.Error}`);
         return;
     }
+  }
+
+  /** memberlist handleAlive/readRemoteState: protocol 1 carried no ports, and a port of 0 means ours. */
+  private withBindPort<T extends { Port: number }>(m: T): T {
+    return this.config.protocolVersion < 2 || m.Port === 0 ? { ...m, Port: this.config.bindPort } : m;
   }
 
   private handlePing(from: Address, p: Ping): void {
@@ -373,7 +389,7 @@ export class Memberlist {
     const localSeqNo = this.nextSeqNo();
     const self = this.config.advertise;
     const ping: Ping = { SeqNo: localSeqNo, Node: ind.Node, SourceAddr: self.ip, SourcePort: self.port, SourceNode: this.config.name };
-    const requester = ind.SourceAddr !== undefined && ind.SourceAddr.length > 0 ? { ip: ind.SourceAddr, port: ind.SourcePort ?? 0 } : from;
+    const requester = ind.SourceAddr !== undefined && ind.SourceAddr.length > 0 && (ind.SourcePort ?? 0) > 0 ? { ip: ind.SourceAddr, port: ind.SourcePort as number } : from;
     let nackTimer = -1;
     this.setAckHandler(localSeqNo, this.config.probeTimeoutMs, () => {
       // Relay the ack to whoever asked, and stop the nack if it has not gone yet.
@@ -609,7 +625,7 @@ export class Memberlist {
       return true;
     });
     let bytesAvail = c.udpBufferSize - COMPOUND_HEADER_OVERHEAD;
-    if (this.config.keyring !== undefined) bytesAvail -= ENCRYPTION_OVERHEAD_V1;
+    if (this.config.keyring !== undefined) bytesAvail -= this.encryptionOverhead();
     for (const node of targets) {
       const msgs = this.getBroadcasts(COMPOUND_PART_OVERHEAD, bytesAvail);
       if (msgs.length === 0) return;
@@ -785,9 +801,9 @@ export class Memberlist {
     this.awareness.applyDelta(1);
     this.stats.refutations++;
     const a: Alive = { Incarnation: inc, Node: me.name, Addr: me.addr, Port: me.port, Meta: me.meta, Vsn: Uint8Array.of(me.pMin, me.pMax, me.pCur, me.dMin, me.dMax, me.dCur) };
-    // memberlist names this broadcast by our address string, not our name (a quirk we keep, so a
-    // refute does not replace an update of our meta queued under our name).
-    this.queueMemberlistBroadcast(addressToString(addressOf(me)), { type: 'alive', body: a });
+    // memberlist names this broadcast by our bare IP (me.Addr.String()), not our name (a quirk we
+    // keep, so a refute does not replace an update of our meta queued under our name).
+    this.queueMemberlistBroadcast(ipToString(me.addr), { type: 'alive', body: a });
   }
 
   // ---------------------------------------------------------------- streams: push/pull and TCP ping (§5)
@@ -803,10 +819,7 @@ export class Memberlist {
 
   private encodeStreamMessage(message: StreamMessage): Uint8Array {
     const c = this.config;
-    return encodeStream(message, {
-      compress: c.enableCompression,
-      ...(this.encrypting() ? { encryption: { keyring: c.keyring as NonNullable<typeof c.keyring>, randomBytes: this.randomBytes } } : {}),
-    });
+    return encodeStream(message, { compress: c.enableCompression, ...this.encryptionOptions() });
   }
 
   /** The outcome of a stream effect: the reply message, or why there is none. */
@@ -896,7 +909,8 @@ export class Memberlist {
       const refusal = this.delegates.notifyMerge(remote.map((r) => viewOf(nodeFromPushState(r, this.nowMs))));
       if (refusal !== null) return refusal;
     }
-    for (const r of remote) {
+    for (const entry of remote) {
+      const r = this.withBindPort(entry);
       switch (r.State) {
         case NodeStateType.alive:
           this.aliveNode({ Incarnation: r.Incarnation, Node: r.Name, Addr: r.Addr, Port: r.Port, Meta: r.Meta, Vsn: r.Vsn }, null, false);

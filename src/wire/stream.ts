@@ -147,7 +147,7 @@ function takeRaw(r: MsgpackReader, len: number): Uint8Array {
 export interface StreamEncodeOptions {
   /** memberlist compresses every stream message when compression is on, even when that makes it bigger. */
   readonly compress?: boolean;
-  readonly encryption?: { readonly keyring: Keyring; readonly randomBytes: RandomBytes };
+  readonly encryption?: { readonly keyring: Keyring; readonly randomBytes: RandomBytes; readonly version?: 0 | 1 };
 }
 
 /** Encodes a stream message with its optional compress and encrypt layers. */
@@ -159,7 +159,10 @@ export function encodeStream(message: StreamMessage, options: StreamEncodeOption
     encodeStruct(w, compressSchema, { Algo: LZW_ALGO, Buf: lzwCompress(buf) });
     buf = w.finish();
   }
-  if (options.encryption !== undefined) buf = encryptStreamFrame(options.encryption.keyring, buf, options.encryption.randomBytes);
+  if (options.encryption !== undefined) {
+    const { keyring, randomBytes, version } = options.encryption;
+    buf = encryptStreamFrame(keyring, buf, randomBytes, version ?? 1);
+  }
   return buf;
 }
 
