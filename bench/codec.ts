@@ -1,11 +1,13 @@
 // Codec benchmark (`npm run bench`): how fast shoal decodes and encodes the packets a Serf cluster
-// exchanges, next to msgpackr's generic decoder on the same msgpack bytes, and against the targets
-// of issue #2. It prints figures and never asserts timings (DESIGN.md, "Testing layers").
+// exchanges, next to msgpackr's generic decoder on the same msgpack bytes, next to the real Go code
+// (memberlist 0.2.2 / Serf 0.9.4 paths, bench/go/codecbench.go) on the same bytes, and against the
+// targets of issue #2. It prints figures and never asserts timings (DESIGN.md, "Testing layers").
 //
-//   node dist/bench/codec.js [--seconds N] [--json] [--case TEXT]
+//   node dist/bench/codec.js [--seconds N] [--json] [--case TEXT] [--no-go]
 //
-// --seconds: measuring time of each figure (default 1; 36 figures, about 40 s in all);
-// --json: machine-readable results on stdout; --case: only the case named TEXT, or else those whose name contains it.
+// --seconds: measuring time of each figure (default 1; 54 figures, about 60 s in all);
+// --json: machine-readable results on stdout; --case: only the case named TEXT, or else those whose name contains it;
+// --no-go: leave out the Go reference (it needs `go` and Debian's Go sources, see bench/go-reference.ts).
 //
 // "decode" is what an agent decodes from the bytes every time they arrive: the memberlist layers
 // (decodePacket / parseStream) plus the Serf message inside each user message, the Serf coordinate
@@ -35,6 +37,7 @@ import { decodeSerfMessage, encodeSerfMessage, type SerfMessage } from '../src/w
 import { encodeStream, parseStream } from '../src/wire/stream.js';
 import { encodeTags } from '../src/wire/tags.js';
 import { loadIndex, readFixture } from '../test/helpers/fixtures.js';
+import { buildGoReference, type GoCaseKind, type GoCaseResult, type GoReference } from './go-reference.js';
 import { measure, type Measurement } from './harness.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -47,6 +50,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '1' },
     /** Runs only the case of this name, or else the cases whose name contains it (for profiling). */
     case: { type: 'string' },
+    'no-go': { type: 'boolean', default: false },
   },
 });
 const secondsPerFigure = Number(args.seconds);
@@ -148,7 +152,11 @@ interface BenchCase {
   /** False when encode cannot reproduce `bytes` (fresh nonces). */
   readonly deterministic: boolean;
   readonly target?: Target;
+  /** How the Go reference reads `bytes`, and the key of an encrypted packet. */
+  readonly go: { readonly kind: GoCaseKind; readonly keyBase64?: string };
 }
+
+const GO_PACKET = { kind: 'packet' } as const;
 
 const PING_TARGET: Target = { label: '≥ 500,000 ping decodes/s', decodesPerSec: 500_000 };
 const GOSSIP_TARGET: Target = { label: '≥ 20,000 full gossip packets/s', decodesPerSec: 20_000 };
@@ -171,7 +179,7 @@ function fixtureMessageCase(name: string, bytes: Uint8Array, target?: Target): B
   if (message === undefined) throw new Error(`${name}: no message decoded`);
   const plan = baselinePlan(bytes, undefined);
   return {
-    name, bytes, messages: 1, deterministic: true, ...(target === undefined ? {} : { target }),
+    name, bytes, messages: 1, deterministic: true, go: GO_PACKET, ...(target === undefined ? {} : { target }),
     decode: () => decodeOrThrow(bytes).length,
     encode: () => encodeMessage(message),
     baselineDecode: () => baselineDecodePacket(bytes, undefined),
@@ -193,7 +201,7 @@ function ackCase(): BenchCase {
   const [plan] = baselinePlan(bytes, undefined);
   const coordinateObject: unknown = packr.unpack(bytes.subarray(coordinateStart, coordinateEnd));
   return {
-    name: 'ack + coordinate', bytes, messages: 1, deterministic: true,
+    name: 'ack + coordinate', bytes, messages: 1, deterministic: true, go: GO_PACKET,
     decode: () => {
       const [m] = decodeOrThrow(bytes);
       if (m?.type !== 'ack' || m.body.Payload === null) return 0;
@@ -228,7 +236,7 @@ function aliveCases(): BenchCase[] {
   return [
     fixtureMessageCase('alive (bare)', bare),
     {
-      name: 'alive + CRC', bytes: packet, messages: 1, deterministic: true,
+      name: 'alive + CRC', bytes: packet, messages: 1, deterministic: true, go: GO_PACKET,
       decode: () => decodeOrThrow(packet).length,
       encode: () => encodePacket([encodeMessage(alive)], { crc: true }),
       baselineDecode: () => baselineDecodePacket(packet, undefined),
@@ -287,7 +295,8 @@ function gossipCases(): BenchCase[] {
     encoded.push(candidate[candidate.length - 1]!);
   }
   const count = items.length;
-  const keyring = Keyring.fromBase64([loadIndex().encryption_key_base64]);
+  const keyBase64 = loadIndex().encryption_key_base64;
+  const keyring = Keyring.fromBase64([keyBase64]);
   const variants: Array<{ name: string; options: PacketEncodeOptions; keyring?: Keyring }> = [
     { name: 'gossip 1400 B, CRC', options: { crc: true } },
     { name: 'gossip 1400 B, LZW + CRC', options: { compress: true, crc: true } },
@@ -299,6 +308,7 @@ function gossipCases(): BenchCase[] {
     const plan = baselinePlan(bytes, key);
     return {
       name, bytes, messages: count, deterministic: options.encryption === undefined, target: GOSSIP_TARGET,
+      go: key === undefined ? GO_PACKET : { kind: 'packet', keyBase64 },
       decode: () => decodeGossip(bytes, decodeOptions),
       encode: () => encodePacket(items.map(encodeItem), options),
       baselineDecode: () => baselineDecodePacket(bytes, key),
@@ -358,6 +368,7 @@ function pushPullCases(): BenchCase[] {
     const serfObject: unknown = packr.unpack(inner.subarray(inner.length - userStateLength + 1));
     return {
       name: `push/pull ${PUSH_PULL_NODES} nodes${compress ? ', LZW' : ''}`, bytes, messages: nodes.length, deterministic: true,
+      go: { kind: 'stream' },
       decode: () => {
         const parsed = parseStream(bytes);
         if (parsed.status !== 'complete') throw new Error(`push/pull did not parse: ${parsed.status}`);
@@ -399,6 +410,8 @@ interface CaseResult {
   readonly encode: Measurement;
   readonly baselineEncode: Measurement;
   readonly encodeRatio: number;
+  /** The Go reference on the same bytes; the ratios are ours over Go's (above 1: we are faster). */
+  readonly go?: GoCaseResult & { readonly decodeRatio: number; readonly encodeRatio: number };
   readonly target?: Target & { readonly met: boolean };
 }
 
@@ -421,6 +434,8 @@ function runCase(c: BenchCase): CaseResult {
   const baselineDecode = timed(`${c.name} msgpackr decode`, c.baselineDecode);
   const encode = timed(`${c.name} encode`, () => c.encode().length);
   const baselineEncode = timed(`${c.name} msgpackr encode`, () => c.baselineEncode().length);
+  // Right after ours, so both see about the same machine load.
+  const go = goReference?.run({ name: c.name, bytes: c.bytes, messages: c.messages, ...c.go }, secondsPerFigure);
   return {
     name: c.name,
     bytes: c.bytes.length,
@@ -432,44 +447,75 @@ function runCase(c: BenchCase): CaseResult {
     encode,
     baselineEncode,
     encodeRatio: encode.opsPerSec / baselineEncode.opsPerSec,
+    ...(go === undefined ? {} : {
+      go: { ...go, decodeRatio: decode.opsPerSec / go.decode.opsPerSec, encodeRatio: encode.opsPerSec / go.encode.opsPerSec },
+    }),
     ...(c.target === undefined ? {} : { target: { ...c.target, met: decode.opsPerSec >= c.target.decodesPerSec } }),
   };
 }
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-function printTable(results: readonly CaseResult[]): void {
-  const header = ['case', 'bytes', 'msgs', 'decode/s', 'ns/op', 'msgpackr dec/s', 'ratio', 'encode/s', 'msgpackr enc/s', 'target (decode, one core)'];
-  const rows = results.map((r) => [
-    r.name + (r.reencodesIdentically === false ? ' *' : ''),
-    String(r.bytes),
-    String(r.messages),
-    int(r.decode.opsPerSec),
-    int(r.decode.nsPerOp),
-    int(r.baselineDecode.opsPerSec),
-    `${r.decodeRatio.toFixed(2)}x`,
-    int(r.encode.opsPerSec),
-    int(r.baselineEncode.opsPerSec),
-    r.target === undefined ? '' : `${r.target.label}: ${r.target.met ? 'met' : 'NOT MET'}`,
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+/** A table column: its header and each row's cell; the first and last columns are left-aligned. */
+interface Column {
+  readonly header: string;
+  readonly cell: (r: CaseResult) => string;
+}
+
+const ratio = (n: number | undefined): string => (n === undefined ? '' : `${n.toFixed(2)}x`);
+
+function printTable(results: readonly CaseResult[], goVersion: string | undefined): void {
+  const withGo = results.some((r) => r.go !== undefined);
+  const goColumns = (columns: Column[]): Column[] => (withGo ? columns : []);
+  const columns: Column[] = [
+    { header: 'case', cell: (r) => r.name + (r.reencodesIdentically === false ? ' *' : '') },
+    { header: 'bytes', cell: (r) => String(r.bytes) },
+    { header: 'msgs', cell: (r) => String(r.messages) },
+    { header: 'decode/s', cell: (r) => int(r.decode.opsPerSec) },
+    { header: 'ns/op', cell: (r) => int(r.decode.nsPerOp) },
+    { header: 'msgpackr dec/s', cell: (r) => int(r.baselineDecode.opsPerSec) },
+    { header: 'vs msgpackr', cell: (r) => ratio(r.decodeRatio) },
+    ...goColumns([
+      { header: 'Go dec/s', cell: (r) => (r.go === undefined ? '' : int(r.go.decode.opsPerSec)) },
+      { header: 'vs Go', cell: (r) => ratio(r.go?.decodeRatio) },
+    ]),
+    { header: 'encode/s', cell: (r) => int(r.encode.opsPerSec) },
+    { header: 'msgpackr enc/s', cell: (r) => int(r.baselineEncode.opsPerSec) },
+    ...goColumns([
+      { header: 'Go enc/s', cell: (r) => (r.go === undefined ? '' : int(r.go.encode.opsPerSec)) },
+      { header: 'vs Go', cell: (r) => ratio(r.go?.encodeRatio) },
+    ]),
+    { header: 'target (decode, one core)', cell: (r) => (r.target === undefined ? '' : `${r.target.label}: ${r.target.met ? 'met' : 'NOT MET'}`) },
+  ];
+  const rows = results.map((r) => columns.map((c) => c.cell(r)));
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]): string =>
     cells.map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
-  console.log(line(header));
+  console.log(line(columns.map((c) => c.header)));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(line(row));
   console.log();
   console.log('decode: memberlist layers + the Serf message in each user message / the ack coordinate / the push/pull Serf state.');
   console.log('msgpackr: same decrypt, CRC, LZW and compound split (our code), then msgpackr unpack of every msgpack body we parse;');
-  console.log('          encode: msgpackr pack of the equivalent objects, then the same wrapping. ratio = ours / msgpackr decode.');
+  console.log('          encode: msgpackr pack of the equivalent objects, then the same wrapping. vs msgpackr = ours / msgpackr decode.');
+  if (withGo) {
+    console.log(`Go: memberlist 0.2.2 + Serf 0.9.4 code (bench/go/codecbench.go, go-msgpack 0.5.5, ${goVersion ?? 'go'}, GOMAXPROCS=1) on the same bytes,`);
+    console.log('    checked to decode the same layers and messages as shoal. decode: ingestPacket/handleCommand (decrypt, CRC, compound,');
+    console.log('    LZW) and the struct decode of every message, Serf\'s messageUserEvent and ack Coordinate decode; push/pull: readStream,');
+    console.log('    readRemoteState and Serf\'s messagePushPull decode. No handoff queue, no state changes. encode: the same structs');
+    console.log('    through memberlist\'s encode / Serf\'s encodeMessage, compound, compress, CRC and encrypt (push/pull: LocalState,');
+    console.log('    sendLocalState, rawSendMsgStream). vs Go = ours / Go (above 1: shoal is faster).');
+    const differ = results.filter((r) => r.go !== undefined && !r.go.reencodesIdentically).map((r) => r.name);
+    if (differ.length > 0) console.log(`    Go's encode differs from the case bytes (fresh nonce or Go's random map order) in: ${differ.join('; ')}.`);
+  }
   console.log('ops/s and ns/op: median of the 2 ms batches that kept the CPU throughout; --json also gives the mean of all batches.');
   console.log('gossip: alive/suspect/dead + Serf user events packed with fitToBudget to 1400 bytes; the LZW and AES-GCM rows hold the same messages.');
   if (results.some((r) => r.reencodesIdentically === false)) console.log('* our encoder did not reproduce these bytes exactly');
-  const all = results.flatMap((r) => [r.decode, r.baselineDecode, r.encode, r.baselineEncode]);
+  const all = results.flatMap((r) => [r.decode, r.baselineDecode, r.encode, r.baselineEncode, ...(r.go === undefined ? [] : [r.go.decode, r.go.encode])]);
   const share = all.reduce((sum, m) => sum + m.cpuShare * m.seconds, 0) / all.reduce((sum, m) => sum + m.seconds, 0);
   if (share < 0.9) {
     const undisturbed = all.reduce((sum, m) => sum + m.undisturbedBatches, 0) / all.reduce((sum, m) => sum + m.batches, 0);
-    console.log(`note: the machine was busy: this process had the CPU ${Math.round(share * 100)}% of the time and ${Math.round(undisturbed * 100)}% of the batches`);
+    console.log(`note: the machine was busy: the measuring process had the CPU ${Math.round(share * 100)}% of the time and ${Math.round(undisturbed * 100)}% of the batches`);
     console.log('      were undisturbed; figures are less certain than on an idle machine.');
   }
 }
@@ -488,7 +534,22 @@ if (selected.length === 0) {
   console.error(`no case matches ${JSON.stringify(args.case)}; cases: ${allCases.map((c) => c.name).join(', ')}`);
   process.exit(2);
 }
-const environment = { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', secondsPerFigure };
+// Built before any measuring, once per run; without Go the table simply has no Go columns.
+let goReference: GoReference | undefined;
+let goUnavailable: string | undefined;
+if (!args['no-go']) {
+  const built = buildGoReference();
+  if ('unavailable' in built) {
+    goUnavailable = built.unavailable;
+    console.error(`Go reference column skipped: ${goUnavailable}`);
+  } else {
+    goReference = built;
+  }
+}
+const environment = {
+  node: process.version, cpu: cpus()[0]?.model ?? 'unknown', secondsPerFigure,
+  go: goReference !== undefined ? goReference.version : args['no-go'] ? 'skipped (--no-go)' : `unavailable: ${goUnavailable}`,
+};
 if (!args.json) {
   console.log(`shoal codec benchmark — Node ${environment.node}, ${environment.cpu}, single-threaded, ${secondsPerFigure} s per figure`);
 }
@@ -497,5 +558,5 @@ if (args.json) {
   console.log(JSON.stringify({ ...environment, results }, null, 2));
 } else {
   console.log();
-  printTable(results);
+  printTable(results, goReference?.version);
 }

@@ -48,9 +48,8 @@ function runBatch(fn: () => number, n: number): Batch {
   return { wallNs, cpuNs: (used.user + used.system) * 1000, sum };
 }
 
-/** Doubles the batch size until one batch takes about BATCH_NS; this is the first part of the warm-up. */
-function calibrate(fn: () => number): number {
-  let n = 1;
+/** Doubles the batch size from `n` until one batch takes about BATCH_NS. */
+function calibrate(fn: () => number, n = 1): number {
   for (;;) {
     const { wallNs } = runBatch(fn, n);
     if (wallNs >= Number(BATCH_NS) || n >= MAX_BATCH) return n;
@@ -60,12 +59,15 @@ function calibrate(fn: () => number): number {
 
 /**
  * Times `fn`: calibrates a batch size, warms up for `warmupSeconds` (so the JIT has compiled the
- * hot paths), then runs whole batches until `seconds` of wall time have been measured.
+ * hot paths), calibrates again, then runs whole batches until `seconds` of wall time have been measured.
+ * The second calibration matters: the first runs cold code, whose few calls can take the whole
+ * 2 ms, and batches of a few dozen calls would leave the timers' own cost in the figures.
  */
 export function measure(fn: () => number, seconds: number, warmupSeconds = Math.max(0.05, seconds / 20)): Measurement {
-  const batch = calibrate(fn);
+  const cold = calibrate(fn);
   const warmupNs = warmupSeconds * 1e9;
-  for (let spent = 0; spent < warmupNs;) spent += runBatch(fn, batch).wallNs;
+  for (let spent = 0; spent < warmupNs;) spent += runBatch(fn, cold).wallNs;
+  const batch = calibrate(fn, cold);
 
   const targetNs = seconds * 1e9;
   const batches: Batch[] = [];
