@@ -1,0 +1,161 @@
+// A cluster of simulated Serf agents (the Serf layer over the membership core) for the Serf
+// stories and, later, scenarios. Node i lives at 127.0.x.y:7946, as in SimCluster; every Serf
+// event any node emits is recorded with its virtual time.
+import type { ProfileName } from '../src/protocol/config.js';
+import type { ConfigInput } from '../src/protocol/config.js';
+import { Serf, type SerfEvent } from '../src/cluster/serf.js';
+import type { SerfConfigInput } from '../src/cluster/config.js';
+import { statusName, type MemberStatusName } from '../src/cluster/member.js';
+import { SimHost } from './host.js';
+import type { LatencyModel } from './network.js';
+import { World } from './world.js';
+import { simAddress } from './cluster.js';
+
+export interface RecordedSerfEvent {
+  readonly atMs: number;
+  readonly observer: string;
+  readonly event: SerfEvent;
+}
+
+export interface SerfClusterOptions {
+  readonly seed: number;
+  readonly profile?: ProfileName;
+  readonly memberlist?: Partial<Omit<ConfigInput, 'name' | 'advertise' | 'profile'>>;
+  readonly serf?: Partial<Omit<SerfConfigInput, 'nodeName' | 'memberlist'>>;
+  /** Per-node Serf settings (tags, keyring through memberlist options …). */
+  readonly perNode?: (name: string) => Partial<Omit<SerfConfigInput, 'nodeName'>>;
+  readonly latency?: LatencyModel;
+  readonly logLines?: number;
+}
+
+export class SerfCluster {
+  readonly world: World;
+  readonly hosts: SimHost<Serf>[] = [];
+  private readonly byName = new Map<string, SimHost<Serf>>();
+  readonly events: RecordedSerfEvent[] = [];
+
+  constructor(readonly options: SerfClusterOptions) {
+    this.world = new World(options.seed);
+    if (options.latency !== undefined) this.world.network.latency = options.latency;
+  }
+
+  get now(): number {
+    return this.world.scheduler.now;
+  }
+
+  /** Adds a Serf agent; `index` picks its address (default: the next free one). */
+  addNode(name = `node-${this.hosts.length}`, index = this.hosts.length): SimHost<Serf> {
+    if (this.byName.has(name)) throw new Error(`a node named ${name} already exists`);
+    const address = simAddress(index);
+    const host = new SimHost<Serf>(this.world, this.hosts.length, name, address, this.makeEngine(name, index));
+    host.logLimit = this.options.logLines ?? 0;
+    this.hosts.push(host);
+    this.byName.set(name, host);
+    this.world.register(host);
+    host.engine.start(this.now);
+    host.flush();
+    return host;
+  }
+
+  private makeEngine(name: string, index: number): Serf {
+    const o = this.options;
+    const perNode = o.perNode?.(name) ?? {};
+    const { memberlist: perNodeMemberlist, ...perNodeSerf } = perNode;
+    return new Serf(
+      {
+        ...o.serf,
+        ...perNodeSerf,
+        nodeName: name,
+        memberlist: { profile: o.profile ?? 'lan', ...o.memberlist, ...perNodeMemberlist, advertise: simAddress(index) },
+      },
+      { rng: this.world.rng.fork(), onEvent: (event) => this.events.push({ atMs: this.now, observer: name, event }) },
+    );
+  }
+
+  host(name: string): SimHost<Serf> {
+    const host = this.byName.get(name);
+    if (host === undefined) throw new Error(`no node named ${name}`);
+    return host;
+  }
+
+  serf(name: string): Serf {
+    return this.host(name).engine;
+  }
+
+  /** Drives `name`'s engine and carries out what it asked for. */
+  act<T>(name: string, run: (serf: Serf, nowMs: number) => T): T {
+    const host = this.host(name);
+    const out = run(host.engine, this.now);
+    host.flush();
+    return out;
+  }
+
+  join(name: string, seeds: readonly string[], ignoreOld = false, done?: (numSuccess: number, errors: string[]) => void): void {
+    this.act(name, (serf, now) => serf.join(now, seeds.map((s) => this.host(s).address), ignoreOld, done));
+  }
+
+  /** Adds `n` agents, each joining through the first, `staggerMs` apart. */
+  grow(n: number, staggerMs = 10): void {
+    const first = this.hosts[0] ?? this.addNode();
+    while (this.hosts.length < n) {
+      const host = this.addNode();
+      this.join(host.name, [first.name]);
+      this.run(staggerMs);
+    }
+  }
+
+  run(durationMs: number): void {
+    this.world.scheduler.runFor(durationMs);
+  }
+
+  runUntil(done: () => boolean, limitMs: number): boolean {
+    return this.world.scheduler.runUntilTrue(done, limitMs);
+  }
+
+  running(): SimHost<Serf>[] {
+    return this.hosts.filter((h) => h.running && h.engine.currentState !== 'shutdown');
+  }
+
+  /** `observer`'s view of `subject`'s status (undefined: not a member there). */
+  statusOf(observer: string, subject: string): MemberStatusName | undefined {
+    const m = this.serf(observer).member(subject);
+    return m === undefined ? undefined : statusName(m.status);
+  }
+
+  allSee(subject: string, status: MemberStatusName, among: readonly string[] = this.running().map((h) => h.name)): boolean {
+    return among.every((o) => o === subject || this.statusOf(o, subject) === status);
+  }
+
+  /** Every running agent lists every running agent alive. */
+  converged(): boolean {
+    const names = this.running().map((h) => h.name);
+    return names.every((o) => names.every((s) => this.statusOf(o, s) === 'alive'));
+  }
+
+  crash(name: string): void {
+    const host = this.host(name);
+    host.crash();
+    host.engine.shutdown();
+  }
+
+  restart(name: string, seeds: readonly string[] = []): void {
+    const host = this.host(name);
+    host.restart(this.makeEngine(name, this.hosts.indexOf(host)));
+    host.engine.start(this.now);
+    host.flush();
+    if (seeds.length > 0) this.join(name, seeds);
+  }
+
+  partition(a: readonly string[], b: readonly string[], oneWay = false): void {
+    for (const x of a) for (const y of b) this.world.network.block(this.host(x).id, this.host(y).id, oneWay);
+  }
+
+  heal(): void {
+    this.world.network.healPartitions();
+  }
+
+  /** Events `observer` saw, oldest first, optionally of one type. */
+  eventsAt(observer: string, type?: SerfEvent['type']): SerfEvent[] {
+    return this.events.filter((e) => e.observer === observer && (type === undefined || e.event.type === type)).map((e) => e.event);
+  }
+}
