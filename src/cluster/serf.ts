@@ -19,6 +19,7 @@ import { makeSerfConfig, SERF_PROTOCOL_MAX, SERF_PROTOCOL_MIN, USER_EVENT_SIZE_H
 import { LamportClock } from './lamport.js';
 import { MemberStatus, type Member, type MemberEventType } from './member.js';
 import { goRegexpMatch } from './regexp.js';
+import { installKeyQueryHandlers } from './keyring.js';
 
 /** Internal queries start with this and never reach the application (internal_query.go). */
 export const INTERNAL_QUERY_PREFIX = '_serf_';
@@ -82,6 +83,8 @@ export interface SerfEnv {
   readonly rng: Rng;
   readonly randomBytes?: (n: number) => Uint8Array;
   readonly onEvent?: (event: SerfEvent) => void;
+  /** The keyring changed through a key query; return an error message if it could not be saved. */
+  readonly onKeyringChange?: () => string | null;
 }
 
 const TIMER_PREFIX = 'serf:';
@@ -133,6 +136,7 @@ export class Serf {
     this.queryQueue = new TransmitLimitedQueue(mlConfig.retransmitMult, numNodes);
     this.eventBuffer = new Array(c.eventBuffer).fill(null);
     this.queryBuffer = new Array(c.queryBuffer).fill(null);
+    installKeyQueryHandlers(this, mlConfig.keyring, env.onKeyringChange);
     // Clocks start at 1 (serf.go Create increments each once).
     this.clock.increment();
     this.eventClock.increment();
