@@ -64,14 +64,10 @@ export function newCoordinate(config: CoordinateConfig = DEFAULT_COORDINATE_CONF
   return { vec: new Array<number>(config.dimensionality).fill(0), error: config.vivaldiErrorMax, adjustment: 0, height: config.heightMin };
 }
 
-/** NaN and ±Infinity are invalid. */
-function componentIsValid(f: number): boolean {
-  return Number.isFinite(f);
-}
-
 /** False if any component is NaN or infinite (Serf's IsValid). */
 export function isValid(c: Coordinate): boolean {
-  return c.vec.every(componentIsValid) && componentIsValid(c.error) && componentIsValid(c.adjustment) && componentIsValid(c.height);
+  for (const v of c.vec) if (!Number.isFinite(v)) return false;
+  return Number.isFinite(c.error) && Number.isFinite(c.adjustment) && Number.isFinite(c.height);
 }
 
 /** Only the number of dimensions matters (Serf's IsCompatibleWith). */
@@ -83,25 +79,43 @@ function requireCompatible(a: Coordinate, b: Coordinate): void {
   if (!isCompatibleWith(a, b)) throw new DimensionalityConflictError(a.vec.length, b.vec.length);
 }
 
+// The vector helpers below are plain loops: Vivaldi runs on every probe, and these are its hot path.
+
 /** vec1 + vec2 (same length assumed, as in Serf). */
 export function add(vec1: readonly number[], vec2: readonly number[]): number[] {
-  return vec1.map((v, i) => v + (vec2[i] as number));
+  const out = new Array<number>(vec1.length);
+  for (let i = 0; i < vec1.length; i++) out[i] = (vec1[i] as number) + (vec2[i] as number);
+  return out;
 }
 
 /** vec1 − vec2 (Serf's diff). */
 export function sub(vec1: readonly number[], vec2: readonly number[]): number[] {
-  return vec1.map((v, i) => v - (vec2[i] as number));
+  const out = new Array<number>(vec1.length);
+  for (let i = 0; i < vec1.length; i++) out[i] = (vec1[i] as number) - (vec2[i] as number);
+  return out;
 }
 
 /** vec × factor (Serf's mul). */
 export function scale(vec: readonly number[], factor: number): number[] {
-  return vec.map((v) => v * factor);
+  const out = new Array<number>(vec.length);
+  for (let i = 0; i < vec.length; i++) out[i] = (vec[i] as number) * factor;
+  return out;
 }
 
 /** Euclidean length; summed in index order, as Go does, so results match bit for bit. */
 export function magnitude(vec: readonly number[]): number {
   let sum = 0;
   for (const v of vec) sum += v * v;
+  return Math.sqrt(sum);
+}
+
+/** magnitude(sub(vec1, vec2)) without the intermediate array (the same operations, so the same bits). */
+function distanceBetween(vec1: readonly number[], vec2: readonly number[]): number {
+  let sum = 0;
+  for (let i = 0; i < vec1.length; i++) {
+    const d = (vec1[i] as number) - (vec2[i] as number);
+    sum += d * d;
+  }
   return Math.sqrt(sum);
 }
 
@@ -112,15 +126,14 @@ export function magnitude(vec: readonly number[]): number {
  * come out as zero it falls back to the first axis.
  */
 export function unitVectorAt(vec1: readonly number[], vec2: readonly number[], rng: Rng): { unit: number[]; magnitude: number } {
-  const d = sub(vec1, vec2);
-  const mag = magnitude(d);
-  if (mag > ZERO_THRESHOLD) return { unit: scale(d, 1.0 / mag), magnitude: mag };
+  const mag = distanceBetween(vec1, vec2);
+  if (mag > ZERO_THRESHOLD) return { unit: scale(sub(vec1, vec2), 1.0 / mag), magnitude: mag };
 
-  const random = d.map(() => rng.next() - 0.5);
+  const random = vec1.map(() => rng.next() - 0.5);
   const randomMag = magnitude(random);
   if (randomMag > ZERO_THRESHOLD) return { unit: scale(random, 1.0 / randomMag), magnitude: 0 };
 
-  const axis = new Array<number>(d.length).fill(0);
+  const axis = new Array<number>(vec1.length).fill(0);
   axis[0] = 1.0;
   return { unit: axis, magnitude: 0 };
 }
@@ -137,12 +150,15 @@ export function applyForce(config: CoordinateConfig, c: Coordinate, force: numbe
     height = ((height + other.height) * force) / mag + height;
     height = Math.max(height, config.heightMin);
   }
-  return { vec: add(c.vec, scale(unit, force)), error: c.error, adjustment: c.adjustment, height };
+  // add(c.vec, scale(unit, force)) in one pass (JS never fuses the multiply-add, so the bits are the same).
+  const vec = new Array<number>(unit.length);
+  for (let i = 0; i < unit.length; i++) vec[i] = (c.vec[i] as number) + (unit[i] as number) * force;
+  return { vec, error: c.error, adjustment: c.adjustment, height };
 }
 
 /** Distance in seconds without the adjustment terms (Serf's rawDistanceTo); dimensions assumed compatible. */
 export function rawDistance(a: Coordinate, b: Coordinate): number {
-  return magnitude(sub(a.vec, b.vec)) + a.height + b.height;
+  return distanceBetween(a.vec, b.vec) + a.height + b.height;
 }
 
 /**
