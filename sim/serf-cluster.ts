@@ -1,6 +1,7 @@
 // A cluster of simulated Serf agents (the Serf layer over the membership core) for the Serf
 // stories and, later, scenarios. Node i lives at 127.0.x.y:7946, as in SimCluster; every Serf
 // event any node emits is recorded with its virtual time.
+import { addressToString, type Address } from '../src/protocol/address.js';
 import type { ProfileName } from '../src/protocol/config.js';
 import type { ConfigInput } from '../src/protocol/config.js';
 import { Serf, type SerfEvent } from '../src/cluster/serf.js';
@@ -22,8 +23,10 @@ export interface SerfClusterOptions {
   readonly profile?: ProfileName;
   readonly memberlist?: Partial<Omit<ConfigInput, 'name' | 'advertise' | 'profile'>>;
   readonly serf?: Partial<Omit<SerfConfigInput, 'nodeName' | 'memberlist'>>;
-  /** Per-node Serf settings (tags, keyring through memberlist options …). */
-  readonly perNode?: (name: string) => Partial<Omit<SerfConfigInput, 'nodeName'>>;
+  /** Per-node Serf settings (tags, keyring through memberlist options …); the address stays the simulator's. */
+  readonly perNode?: (name: string) => Partial<Omit<SerfConfigInput, 'nodeName' | 'memberlist'>> & {
+    readonly memberlist?: Partial<Omit<ConfigInput, 'name' | 'advertise'>>;
+  };
   readonly latency?: LatencyModel;
   readonly logLines?: number;
 }
@@ -33,6 +36,8 @@ export class SerfCluster {
   readonly hosts: SimHost<Serf>[] = [];
   private readonly byName = new Map<string, SimHost<Serf>>();
   readonly events: RecordedSerfEvent[] = [];
+  /** Sees every event as it is recorded, while the emitting agent runs (a story answers queries here). */
+  onEvent?: (recorded: RecordedSerfEvent) => void;
 
   constructor(readonly options: SerfClusterOptions) {
     this.world = new World(options.seed);
@@ -43,21 +48,26 @@ export class SerfCluster {
     return this.world.scheduler.now;
   }
 
-  /** Adds a Serf agent; `index` picks its address (default: the next free one). */
-  addNode(name = `node-${this.hosts.length}`, index = this.hosts.length): SimHost<Serf> {
-    if (this.byName.has(name)) throw new Error(`a node named ${name} already exists`);
-    const address = simAddress(index);
-    const host = new SimHost<Serf>(this.world, this.hosts.length, name, address, this.makeEngine(name, index));
+  /**
+   * Adds a Serf agent; `index` picks its address (default: the next free one). Naming an address
+   * lets a second agent claim a name already taken (the name-conflict story); `host(name)` keeps
+   * answering with the first.
+   */
+  addNode(name = `node-${this.hosts.length}`, index?: number): SimHost<Serf> {
+    if (this.byName.has(name) && index === undefined) throw new Error(`a node named ${name} already exists`);
+    const address = simAddress(index ?? this.hosts.length);
+    if (this.world.hostAt(address) !== undefined) throw new Error(`address ${addressToString(address)} is taken`);
+    const host = new SimHost<Serf>(this.world, this.hosts.length, name, address, this.makeEngine(name, address));
     host.logLimit = this.options.logLines ?? 0;
     this.hosts.push(host);
-    this.byName.set(name, host);
+    if (!this.byName.has(name)) this.byName.set(name, host);
     this.world.register(host);
     host.engine.start(this.now);
     host.flush();
     return host;
   }
 
-  private makeEngine(name: string, index: number): Serf {
+  private makeEngine(name: string, address: Address): Serf {
     const o = this.options;
     const perNode = o.perNode?.(name) ?? {};
     const { memberlist: perNodeMemberlist, ...perNodeSerf } = perNode;
@@ -66,9 +76,16 @@ export class SerfCluster {
         ...o.serf,
         ...perNodeSerf,
         nodeName: name,
-        memberlist: { profile: o.profile ?? 'lan', ...o.memberlist, ...perNodeMemberlist, advertise: simAddress(index) },
+        memberlist: { profile: o.profile ?? 'lan', ...o.memberlist, ...perNodeMemberlist, advertise: address },
       },
-      { rng: this.world.rng.fork(), onEvent: (event) => this.events.push({ atMs: this.now, observer: name, event }) },
+      {
+        rng: this.world.rng.fork(),
+        onEvent: (event) => {
+          const recorded = { atMs: this.now, observer: name, event };
+          this.events.push(recorded);
+          this.onEvent?.(recorded);
+        },
+      },
     );
   }
 
@@ -140,7 +157,7 @@ export class SerfCluster {
 
   restart(name: string, seeds: readonly string[] = []): void {
     const host = this.host(name);
-    host.restart(this.makeEngine(name, this.hosts.indexOf(host)));
+    host.restart(this.makeEngine(name, host.address));
     host.engine.start(this.now);
     host.flush();
     if (seeds.length > 0) this.join(name, seeds);

@@ -100,7 +100,7 @@ export function keyOperation(serf: Serf, nowMs: number, op: KeyOperation, keyBas
     onResponse: (from, raw) => {
       if (finished) return;
       response.numResp++;
-      let msg: SerfMessage | null = null;
+      let msg: SerfMessage | null;
       try {
         msg = decodeSerfMessage(raw ?? new Uint8Array(0));
       } catch {
