@@ -45,11 +45,22 @@ export class SimHost<E extends SimEngine = SimEngine> {
     return this.status === 'running';
   }
 
-  /** Runs an input on the engine now (or when the process resumes), then carries out its effects. */
-  private input(gen: number, run: (engine: E) => void): void {
+  /** Datagrams waiting in the socket buffer of a paused process (the only input that can overflow). */
+  private pausedDatagrams = 0;
+
+  /**
+   * Runs an input on the engine now (or when the process resumes), then carries out its effects.
+   * While paused, only datagrams count against the socket buffer: timers and stream outcomes
+   * always wait, or the process's one-shot timer loops would die with a dropped firing.
+   */
+  private input(gen: number, run: (engine: E) => void, datagram = false): void {
     if (gen !== this.generation || this.status === 'crashed') return;
     if (this.status === 'paused') {
-      if (this.paused.length < PAUSED_QUEUE_LIMIT) this.paused.push(() => this.input(gen, run));
+      if (datagram) {
+        if (this.pausedDatagrams >= PAUSED_QUEUE_LIMIT) return;
+        this.pausedDatagrams++;
+      }
+      this.paused.push(() => this.input(gen, run));
       return;
     }
     run(this.engine);
@@ -66,7 +77,7 @@ export class SimHost<E extends SimEngine = SimEngine> {
     this.input(gen, (engine) => {
       this.world.onPacket?.(from, this, bytes);
       engine.receivePacket(this.world.scheduler.now, from, bytes);
-    });
+    }, true);
   }
 
   private perform(effect: Effect): void {
@@ -154,6 +165,7 @@ export class SimHost<E extends SimEngine = SimEngine> {
     this.status = 'crashed';
     this.generation++;
     this.paused.length = 0;
+    this.pausedDatagrams = 0;
   }
 
   /** The process stalls (SIGSTOP): nothing runs until resume(). */
@@ -165,6 +177,7 @@ export class SimHost<E extends SimEngine = SimEngine> {
   resume(): void {
     if (this.status !== 'paused') return;
     this.status = 'running';
+    this.pausedDatagrams = 0;
     const waiting = this.paused.splice(0, this.paused.length);
     for (const run of waiting) run();
   }
@@ -173,6 +186,7 @@ export class SimHost<E extends SimEngine = SimEngine> {
   restart(engine: E): void {
     this.generation++;
     this.paused.length = 0;
+    this.pausedDatagrams = 0;
     this.status = 'running';
     this.engine = engine;
   }

@@ -11,6 +11,7 @@ import { SimHost } from './host.js';
 import type { LatencyModel } from './network.js';
 import { World } from './world.js';
 import { simAddress } from './cluster.js';
+import { replaySnapshot, Snapshotter, type SnapshotWrite } from '../src/cluster/snapshot.js';
 
 export interface RecordedSerfEvent {
   readonly atMs: number;
@@ -29,6 +30,14 @@ export interface SerfClusterOptions {
   };
   readonly latency?: LatencyModel;
   readonly logLines?: number;
+  /** Give every agent a snapshot file (kept in memory; lines not yet flushed are lost in a crash). */
+  readonly snapshots?: boolean;
+}
+
+/** A simulated snapshot file: what reached the disk, and lines still buffered in the process. */
+interface SnapshotFile {
+  text: string;
+  buffered: string[];
 }
 
 export class SerfCluster {
@@ -67,6 +76,34 @@ export class SerfCluster {
     return host;
   }
 
+  /** Snapshot files by node name (only with the `snapshots` option). */
+  readonly snapshotFiles = new Map<string, SnapshotFile>();
+
+  private snapshotFor(name: string): Pick<ConstructorParameters<typeof Serf>[1], 'snapshot' | 'restored'> {
+    if (this.options.snapshots !== true) return {};
+    let file = this.snapshotFiles.get(name);
+    if (file === undefined) {
+      file = { text: '', buffered: [] };
+      this.snapshotFiles.set(name, file);
+    }
+    file.buffered = [];
+    const restored = file.text === '' ? undefined : replaySnapshot(file.text, false);
+    const snapshotter = new Snapshotter({ rejoinAfterLeave: false }, restored);
+    const f = file;
+    const write = (w: SnapshotWrite): void => {
+      if (w.compact !== undefined) {
+        f.text = w.compact;
+        f.buffered = [];
+      }
+      f.buffered.push(...w.append);
+      if (w.flush || w.sync) {
+        f.text += f.buffered.join('');
+        f.buffered = [];
+      }
+    };
+    return restored === undefined ? { snapshot: { snapshotter, write } } : { snapshot: { snapshotter, write }, restored };
+  }
+
   private makeEngine(name: string, address: Address): Serf {
     const o = this.options;
     const perNode = o.perNode?.(name) ?? {};
@@ -80,6 +117,7 @@ export class SerfCluster {
       },
       {
         rng: this.world.rng.fork(),
+        ...this.snapshotFor(name),
         onEvent: (event) => {
           const recorded = { atMs: this.now, observer: name, event };
           this.events.push(recorded);

@@ -20,6 +20,11 @@ import { LamportClock } from './lamport.js';
 import { MemberStatus, type Member, type MemberEventType } from './member.js';
 import { goRegexpMatch } from './regexp.js';
 import { installKeyQueryHandlers } from './keyring.js';
+import { distanceMs, type Coordinate } from './coordinate.js';
+import { decodeAckPayload, encodeAckPayload } from './ping-payload.js';
+import { VivaldiClient } from './vivaldi.js';
+import { CLOCK_UPDATE_INTERVAL_MS, rejoinCandidates, type SnapshotReplay, type SnapshotWrite, type Snapshotter } from './snapshot.js';
+import { parseHostPort } from '../protocol/address.js';
 
 /** Internal queries start with this and never reach the application (internal_query.go). */
 export const INTERNAL_QUERY_PREFIX = '_serf_';
@@ -85,6 +90,13 @@ export interface SerfEnv {
   readonly onEvent?: (event: SerfEvent) => void;
   /** The keyring changed through a key query; return an error message if it could not be saved. */
   readonly onKeyringChange?: () => string | null;
+  /**
+   * The snapshot (§8.11): Serf feeds the snapshotter every event, a clock tick every 500 ms, its
+   * leave and its shutdown; `write` carries each result to the file (the runtime's job).
+   */
+  readonly snapshot?: { readonly snapshotter: Snapshotter; readonly write: (w: SnapshotWrite) => void };
+  /** What the snapshot file held at start: clocks to restore and previous peers to rejoin. */
+  readonly restored?: SnapshotReplay;
 }
 
 const TIMER_PREFIX = 'serf:';
@@ -114,6 +126,9 @@ export class Serf {
   private readonly queryResponses = new Map<bigint, PendingQuery>();
   private eventJoinIgnore = false;
   private tags: ReadonlyMap<string, string>;
+  /** Vivaldi (§8.9); null when coordinates are disabled. */
+  private readonly coordClient: VivaldiClient | null;
+  private readonly coordCache = new Map<string, Coordinate>();
 
   constructor(input: SerfConfigInput, private readonly env: SerfEnv) {
     this.config = makeSerfConfig(input);
@@ -137,10 +152,14 @@ export class Serf {
     this.eventBuffer = new Array(c.eventBuffer).fill(null);
     this.queryBuffer = new Array(c.queryBuffer).fill(null);
     installKeyQueryHandlers(this, mlConfig.keyring, env.onKeyringChange);
+    this.coordClient = c.disableCoordinates ? null : new VivaldiClient(env.rng);
+    if (this.coordClient !== null) this.coordCache.set(c.nodeName, this.coordClient.getCoordinate());
     // Clocks start at 1 (serf.go Create increments each once).
     this.clock.increment();
     this.eventClock.increment();
     this.queryClock.increment();
+    const restored = env.restored;
+    if (restored !== undefined) this.restoreClocks(restored.lastClock, restored.lastEventClock, restored.lastQueryClock);
   }
 
   /** Restores clocks from a snapshot: events and queries up to them are not delivered again. */
@@ -216,6 +235,13 @@ export class Serf {
   }
 
   private emit(event: SerfEvent): void {
+    const snap = this.env.snapshot;
+    if (snap !== undefined) {
+      // Serf's snapshotter sits first on the event channel and sees every event uncoalesced.
+      if (event.type === 'user') snap.write(snap.snapshotter.userEvent(this.nowMs, event.lTime));
+      else if (event.type === 'query') snap.write(snap.snapshotter.query(this.nowMs, event.query.lTime));
+      else snap.write(snap.snapshotter.memberEvent(this.nowMs, event.type, event.members, this.clock.time()));
+    }
     this.env.onEvent?.(event);
   }
 
@@ -231,6 +257,10 @@ export class Serf {
         fn();
       });
     };
+    const snap = this.env.snapshot;
+    if (snap !== undefined) every('snapshotClock', CLOCK_UPDATE_INTERVAL_MS, () => snap.write(snap.snapshotter.tick(this.nowMs, this.clock.time())));
+    const previous = this.env.restored?.aliveNodes ?? [];
+    if (previous.length > 0) this.rejoin(rejoinCandidates(previous, c.nodeName, this.env.rng));
     every('reap', c.reapIntervalMs, () => this.reap());
     every('reconnect', c.reconnectIntervalMs, () => this.reconnect());
     every('queueCheck', c.queueCheckIntervalMs, () => {
@@ -238,6 +268,25 @@ export class Serf {
       this.checkQueueDepth('Event', this.eventQueue);
       this.checkQueueDepth('Query', this.queryQueue);
     });
+  }
+
+  /** Tries the peers of the previous run one at a time until one answers (serf.go handleRejoin). */
+  private rejoin(candidates: ReadonlyArray<{ readonly name: string; readonly addr: string }>): void {
+    const next = (i: number): void => {
+      const prev = candidates[i];
+      if (prev === undefined) {
+        this.log('WARN', 'Failed to re-join any previously known node');
+        return;
+      }
+      const address = parseHostPort(prev.addr);
+      if (address === null) return next(i + 1);
+      this.log('INFO', `Attempting re-join to previously known node: ${prev.name}: ${prev.addr}`);
+      this.memberlist.join(this.nowMs, [address], (numSuccess) => {
+        if (numSuccess > 0) this.log('INFO', `Re-joined to previously known node: ${prev.name}: ${prev.addr}`);
+        else next(i + 1);
+      });
+    };
+    next(0);
   }
 
   get currentState(): SerfState {
@@ -251,6 +300,8 @@ export class Serf {
     this.state = 'shutdown';
     this.memberlist.shutdown();
     this.timers.clear();
+    const snap = this.env.snapshot;
+    if (snap !== undefined) snap.write(snap.snapshotter.shutdown(this.nowMs, this.clock.time()));
   }
 
   /**
@@ -289,6 +340,8 @@ export class Serf {
     if (this.state === 'leaving') return done?.('Leave already in progress');
     if (this.state === 'shutdown') return done?.('Leave called after Shutdown');
     this.state = 'leaving';
+    const snap = this.env.snapshot;
+    if (snap !== undefined) snap.write(snap.snapshotter.leave(this.nowMs));
     const msg = { LTime: this.clock.time(), Node: this.config.nodeName, Prune: false };
     this.clock.increment();
     this.handleNodeLeaveIntent(msg);
@@ -526,6 +579,8 @@ export class Serf {
 
   private eraseNode(state: MemberState): void {
     this.memberStates.delete(state.member.name);
+    this.coordClient?.forgetNode(state.member.name);
+    this.coordCache.delete(state.member.name);
     this.emit({ type: 'member-reap', members: [state.member] });
   }
 
@@ -708,7 +763,11 @@ export class Serf {
         return null;
       },
     };
-    if (query.Name.startsWith(INTERNAL_QUERY_PREFIX)) this.handleInternalQuery(incoming);
+    if (query.Name.startsWith(INTERNAL_QUERY_PREFIX)) {
+      const snap = this.env.snapshot;
+      if (snap !== undefined) snap.write(snap.snapshotter.query(this.nowMs, query.LTime));
+      this.handleInternalQuery(incoming);
+    }
     else this.emit({ type: 'query', query: incoming });
     return rebroadcast;
   }
@@ -861,6 +920,44 @@ export class Serf {
     });
   }
 
+  // ---------------------------------------------------------------- coordinates (§8.9)
+
+  /** serf ping_delegate.go NotifyPingComplete: fold the peer's coordinate and the RTT into ours. */
+  private updateCoordinate(node: string, rttMs: number, payload: Uint8Array | null): void {
+    const client = this.coordClient;
+    if (client === null || payload === null || payload.length === 0) return;
+    const decoded = decodeAckPayload(payload);
+    if (!decoded.ok) {
+      this.log('ERR', `Failed to decode coordinate from ping: ${decoded.error.message}`);
+      return;
+    }
+    if (decoded.value === null) return;
+    const updated = client.update(node, decoded.value, rttMs);
+    if (!updated.ok) {
+      this.log('ERR', `Rejected coordinate from ${node}: ${updated.error.message}`);
+      return;
+    }
+    this.coordCache.set(node, decoded.value);
+    this.coordCache.set(this.config.nodeName, client.getCoordinate());
+  }
+
+  /** Our own network coordinate (null when coordinates are disabled). */
+  getCoordinate(): Coordinate | null {
+    return this.coordClient?.getCoordinate() ?? null;
+  }
+
+  /** The last coordinate a member sent us (ours for our own name). */
+  getCachedCoordinate(name: string): Coordinate | undefined {
+    return this.coordCache.get(name);
+  }
+
+  /** Estimated round-trip time between two members from their coordinates, or null if unknown. */
+  estimateRttMs(a: string, b: string): number | null {
+    const ca = this.coordCache.get(a);
+    const cb = this.coordCache.get(b);
+    return ca === undefined || cb === undefined ? null : distanceMs(ca, cb);
+  }
+
   // ---------------------------------------------------------------- the delegates memberlist calls
 
   private delegates(): Delegates {
@@ -888,6 +985,11 @@ export class Serf {
       notifyUpdate: (nowMs, node) => {
         this.advance(nowMs);
         this.handleNodeUpdate(node);
+      },
+      ackPayload: () => (this.coordClient === null ? null : encodeAckPayload(this.coordClient.getCoordinate())),
+      notifyPingComplete: (nowMs, node, rttMs, payload) => {
+        this.advance(nowMs);
+        this.updateCoordinate(node.name, rttMs, payload);
       },
       notifyConflict: (nowMs, existing, other) => {
         this.advance(nowMs);

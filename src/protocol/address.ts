@@ -76,3 +76,51 @@ export function parseIpv4(text: string): Uint8Array | null {
   }
   return out;
 }
+
+/** Parses IPv6 text (with :: and an optional dotted IPv4 tail) into 16 bytes; null if invalid. */
+export function parseIpv6(text: string): Uint8Array | null {
+  let head = text;
+  let v4: Uint8Array | null = null;
+  const lastColon = text.lastIndexOf(':');
+  if (text.includes('.', lastColon)) {
+    v4 = parseIpv4(text.slice(lastColon + 1));
+    if (v4 === null) return null;
+    head = `${text.slice(0, lastColon + 1)}0:0`;
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) return null;
+  const parse = (part: string): number[] | null => {
+    if (part === '') return [];
+    const groups = part.split(':');
+    const out: number[] = [];
+    for (const g of groups) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+      out.push(parseInt(g, 16));
+    }
+    return out;
+  };
+  const left = parse(halves[0] as string);
+  const right = halves.length === 2 ? parse(halves[1] as string) : [];
+  if (left === null || right === null) return null;
+  const missing = 8 - left.length - right.length;
+  if ((halves.length === 1 && missing !== 0) || missing < 0 || (halves.length === 2 && missing < 1)) return null;
+  const groups = [...left, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...right];
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    out[2 * i] = g >> 8;
+    out[2 * i + 1] = g & 0xff;
+  });
+  if (v4 !== null) out.set(v4, 12);
+  return out;
+}
+
+/** Parses "ip:port" or "[ipv6]:port" as Go's net.JoinHostPort writes it; null if invalid. */
+export function parseHostPort(text: string): Address | null {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  if (m === null) return null;
+  const host = m[1] as string;
+  const port = Number(m[2]);
+  if (!(port > 0 && port < 65536)) return null;
+  const ip = host.includes(':') ? parseIpv6(host) : parseIpv4(host);
+  return ip === null ? null : { ip, port };
+}
