@@ -12,10 +12,11 @@ import { crashToDead } from './crash-to-dead.js';
 import { dissemination } from './dissemination.js';
 import { firstDetection } from './first-detection.js';
 import { lifeguard } from './lifeguard.js';
+import { partitionHeal } from './partition-heal.js';
 import type { Experiment } from './report.js';
 import { speed } from './speed.js';
 
-export const EXPERIMENTS: readonly Experiment[] = [firstDetection, crashToDead, dissemination, lifeguard, speed];
+export const EXPERIMENTS: readonly Experiment[] = [firstDetection, crashToDead, dissemination, lifeguard, speed, partitionHeal];
 const DEFAULT_SEED = 1;
 
 function usage(): string {
