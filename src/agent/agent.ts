@@ -1,0 +1,197 @@
+// One shoal agent: the Serf layer over the membership core, run on real sockets, with its
+// snapshot file, its logs and the event stream the RPC server and handlers follow.
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { EventEmitter } from 'node:events';
+import type { LogLevel } from '../protocol/effects.js';
+import type { ProfileName } from '../protocol/config.js';
+import { Serf, type SerfEvent } from '../cluster/serf.js';
+import { COMPACT_TMP_EXT, replaySnapshot, Snapshotter, type SnapshotReplay, type SnapshotWrite } from '../cluster/snapshot.js';
+import { Keyring } from '../wire/encryption.js';
+import { monotonicMs } from '../runtime/clock.js';
+import { osRandomBytes, osSeededRng } from '../runtime/random.js';
+import { ipBytes, Transport } from '../runtime/transport.js';
+import type { Address } from '../protocol/address.js';
+
+export interface AgentConfig {
+  readonly nodeName: string;
+  readonly bindIp: string;
+  readonly bindPort: number;
+  /** What peers use to reach us; defaults to the bind address (which must then not be 0.0.0.0). */
+  readonly advertiseIp?: string;
+  readonly advertisePort?: number;
+  readonly tags: ReadonlyMap<string, string>;
+  readonly profile: ProfileName;
+  /** Base64 keys; the first is primary. Empty: no encryption. */
+  readonly keys: readonly string[];
+  readonly snapshotPath?: string;
+  readonly rejoinAfterLeave: boolean;
+  readonly protocol: number;
+  readonly logLevel: LogLevel;
+}
+
+const LEVELS: Record<LogLevel, number> = { DEBUG: 0, INFO: 1, WARN: 2, ERR: 3 };
+
+export interface LogLine {
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly atMs: number;
+}
+
+/** Events: 'serf' (SerfEvent), 'log' (LogLine), 'shutdown'. */
+export class Agent extends EventEmitter {
+  readonly serf: Serf;
+  readonly transport: Transport;
+  readonly keyring: Keyring | undefined;
+  private snapshotFd: number | null = null;
+  readonly startedAt = Date.now();
+
+  private constructor(readonly config: AgentConfig, transport: Transport, restored: SnapshotReplay | undefined) {
+    super();
+    this.transport = transport;
+    this.keyring = config.keys.length > 0 ? Keyring.fromBase64(config.keys) : undefined;
+    const advertiseIpText = config.advertiseIp ?? config.bindIp;
+    const advertiseIp = ipBytes(advertiseIpText);
+    if (advertiseIp === null || advertiseIpText === '0.0.0.0' || advertiseIpText === '::') {
+      throw new Error(`advertise address ${advertiseIpText} is not usable: give -advertise with the IP peers should reach`);
+    }
+    const advertise: Address = { ip: advertiseIp, port: config.advertisePort ?? transport.port };
+    let snapshot: { snapshotter: Snapshotter; write: (w: SnapshotWrite) => void } | undefined;
+    if (config.snapshotPath !== undefined) {
+      const snapshotter = new Snapshotter({ rejoinAfterLeave: config.rejoinAfterLeave }, restored);
+      const path = config.snapshotPath;
+      this.snapshotFd = openSync(path, 'a');
+      snapshot = { snapshotter, write: (w) => this.writeSnapshot(path, w) };
+    }
+    this.serf = new Serf(
+      {
+        nodeName: config.nodeName,
+        tags: config.tags,
+        protocolVersion: config.protocol,
+        memberlist: { profile: config.profile, advertise, bindPort: transport.port, ...(this.keyring === undefined ? {} : { keyring: this.keyring }) },
+      },
+      {
+        rng: osSeededRng(),
+        randomBytes: osRandomBytes,
+        onEvent: (event) => this.emit('serf', event),
+        ...(snapshot === undefined ? {} : { snapshot }),
+        ...(restored === undefined ? {} : { restored }),
+      },
+    );
+  }
+
+  /** Binds the sockets, restores the snapshot, starts the protocol. */
+  static async start(config: AgentConfig): Promise<Agent> {
+    let restored: SnapshotReplay | undefined;
+    if (config.snapshotPath !== undefined && existsSync(config.snapshotPath)) {
+      restored = replaySnapshot(readFileSync(config.snapshotPath), config.rejoinAfterLeave);
+    }
+    let agent: Agent | undefined;
+    const transport = new Transport({
+      bindIp: config.bindIp,
+      bindPort: config.bindPort,
+      tcpTimeoutMs: 10_000,
+      log: (level, message) => agent?.log(level, message),
+    });
+    await transport.listen();
+    try {
+      agent = new Agent(config, transport, restored);
+    } catch (err) {
+      await transport.close();
+      throw err;
+    }
+    for (const w of restored?.warnings ?? []) agent.log('WARN', `agent: snapshot line ${w.line}: ${w.reason}`);
+    const a = agent;
+    transport.attach(a.serf);
+    transport.drive((serf, now) => (serf as Serf).start(now));
+    return a;
+  }
+
+  log(level: LogLevel, message: string): void {
+    const line: LogLine = { level, message, atMs: Date.now() };
+    this.emit('log', line);
+    if (LEVELS[level] >= LEVELS[this.config.logLevel]) {
+      process.stderr.write(`${new Date().toISOString()} [${level}] ${message}\n`);
+    }
+  }
+
+  private writeSnapshot(path: string, w: SnapshotWrite): void {
+    try {
+      if (w.compact !== undefined) {
+        const tmp = path + COMPACT_TMP_EXT;
+        writeFileSync(tmp, w.compact);
+        const fd = openSync(tmp, 'r+');
+        fsyncSync(fd);
+        closeSync(fd);
+        renameSync(tmp, path);
+        if (this.snapshotFd !== null) closeSync(this.snapshotFd);
+        this.snapshotFd = openSync(path, 'a');
+      }
+      if (w.append.length > 0) appendFileSync(this.snapshotFd ?? path, w.append.join(''));
+      if (w.sync && this.snapshotFd !== null) fsyncSync(this.snapshotFd);
+    } catch (err) {
+      this.log('ERR', `agent: failed to write snapshot ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Runs something on the Serf engine now and carries out its effects. */
+  act<T>(fn: (serf: Serf, nowMs: number) => T): T {
+    let out: T | undefined;
+    this.transport.drive((serf, now) => {
+      out = fn(serf as Serf, now);
+    });
+    return out as T;
+  }
+
+  join(addresses: readonly string[], replay: boolean): Promise<{ num: number; errors: string[] }> {
+    const parsed: Address[] = [];
+    const errors: string[] = [];
+    for (const text of addresses) {
+      const a = parseJoinAddress(text, this.transport.port);
+      if (a === null) errors.push(`${text}: not an IP address with an optional port`);
+      else parsed.push(a);
+    }
+    if (parsed.length === 0) return Promise.resolve({ num: 0, errors });
+    return new Promise((resolve) => {
+      this.act((serf, now) => serf.join(now, parsed, !replay, (num, errs) => resolve({ num, errors: [...errors, ...errs] })));
+    });
+  }
+
+  leave(): Promise<string | null> {
+    return new Promise((resolve) => this.act((serf, now) => serf.leave(now, resolve)));
+  }
+
+  async shutdown(): Promise<void> {
+    this.act((serf) => serf.shutdown());
+    await this.transport.close();
+    if (this.snapshotFd !== null) {
+      closeSync(this.snapshotFd);
+      this.snapshotFd = null;
+    }
+    this.emit('shutdown');
+  }
+
+  /** Seconds since start, for `info`/stats. */
+  uptimeMs(): number {
+    return monotonicMs();
+  }
+
+  static defaultNodeName(): string {
+    return hostname();
+  }
+}
+
+/** "ip", "ip:port", "[v6]:port" or "name/ip:port" (memberlist's join syntax); no DNS here. */
+export function parseJoinAddress(text: string, defaultPort: number): Address | null {
+  const bare = text.includes('/') ? text.slice(text.indexOf('/') + 1) : text;
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(bare);
+  const plain = /^([^:]+)(?::(\d+))?$/.exec(bare);
+  const m = bracketed ?? plain ?? (bare.includes(':') ? [bare, bare, undefined] : null);
+  if (m === null) return null;
+  const ip = ipBytes(m[1] as string);
+  const port = m[2] === undefined ? defaultPort : Number(m[2]);
+  if (ip === null || !(port > 0 && port < 65536)) return null;
+  return { ip, port };
+}
+
+export type { SerfEvent };

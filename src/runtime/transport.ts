@@ -1,0 +1,244 @@
+// Runs a sans-IO engine (Serf over memberlist) on real sockets: UDP and TCP on one port, the
+// real clock driving its timers. Everything the engine asks for (send, stream, timer, log) is
+// carried out here; everything that arrives is handed to it with the current time.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { addressToString, ipToString, parseIpv4, parseIpv6, type Address } from '../protocol/address.js';
+import type { Effect, LogLevel, Timer } from '../protocol/effects.js';
+import type { StreamResult } from '../protocol/memberlist.js';
+import { parseStream, type StreamMessage, type StreamOptions } from '../wire/stream.js';
+import { monotonicMs } from './clock.js';
+
+export interface Engine {
+  takeEffects(): Effect[];
+  fireTimer(nowMs: number, timer: Timer): void;
+  receivePacket(nowMs: number, from: Address, bytes: Uint8Array): void;
+  handleStream(nowMs: number, from: Address, message: StreamMessage): Uint8Array | null;
+  streamErrorReply(reason: string): Uint8Array;
+  streamResult(nowMs: number, id: number, result: StreamResult): void;
+  streamOptions(): StreamOptions;
+}
+
+export interface TransportOptions {
+  readonly bindIp: string;
+  readonly bindPort: number;
+  /** How long an inbound TCP exchange may take (memberlist TCPTimeout). */
+  readonly tcpTimeoutMs: number;
+  readonly log: (level: LogLevel, message: string) => void;
+  /** Most concurrent inbound TCP connections (memberlist refuses push/pulls past 128). */
+  readonly maxInboundStreams?: number;
+}
+
+/** Parses a literal IPv4/IPv6 address into the raw bytes memberlist carries. */
+export function ipBytes(text: string): Uint8Array | null {
+  return text.includes(':') ? parseIpv6(text) : parseIpv4(text);
+}
+
+export class Transport {
+  private udp: dgram.Socket | null = null;
+  private tcp: net.Server | null = null;
+  private engine: Engine | null = null;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly sockets = new Set<net.Socket>();
+  private closed = false;
+  /** Counters for stats and metrics. */
+  readonly counters = { udpIn: 0, udpOut: 0, udpBytesIn: 0, udpBytesOut: 0, tcpIn: 0, tcpOut: 0, sendErrors: 0 };
+
+  constructor(private readonly options: TransportOptions) {}
+
+  /** Binds UDP and TCP on the same address and port; rejects with a readable error if taken. */
+  async listen(): Promise<void> {
+    const { bindIp, bindPort } = this.options;
+    const family = bindIp.includes(':') ? 'udp6' : 'udp4';
+    const udp = dgram.createSocket({ type: family, reuseAddr: false });
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(bindPort, bindIp, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    }).catch((err: unknown) => {
+      throw new Error(`cannot bind UDP ${bindIp}:${bindPort}: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    udp.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
+    udp.on('error', (err) => this.options.log('ERR', `memberlist: UDP socket error: ${err.message}`));
+    this.udp = udp;
+    const tcp = net.createServer((socket) => this.onConnection(socket));
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(bindPort, bindIp, () => {
+        tcp.off('error', reject);
+        resolve();
+      });
+    }).catch((err: unknown) => {
+      udp.close();
+      throw new Error(`cannot bind TCP ${bindIp}:${bindPort}: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    this.tcp = tcp;
+  }
+
+  /** The port actually bound (useful with port 0). */
+  get port(): number {
+    const a = this.udp?.address();
+    return a === undefined ? this.options.bindPort : a.port;
+  }
+
+  attach(engine: Engine): void {
+    this.engine = engine;
+    this.flush();
+  }
+
+  /** Runs `fn` on the engine with the current time, then carries out its effects. */
+  drive(fn: (engine: Engine, nowMs: number) => void): void {
+    const engine = this.engine;
+    if (engine === null || this.closed) return;
+    fn(engine, monotonicMs());
+    this.flush();
+  }
+
+  flush(): void {
+    const engine = this.engine;
+    if (engine === null) return;
+    for (const effect of engine.takeEffects()) this.perform(effect);
+  }
+
+  private perform(effect: Effect): void {
+    if (this.closed) return;
+    switch (effect.kind) {
+      case 'send':
+        return this.sendDatagram(effect.to, effect.bytes);
+      case 'timer': {
+        const delay = Math.max(0, effect.timer.atMs - monotonicMs());
+        const handle = setTimeout(() => {
+          this.timers.delete(handle);
+          this.drive((engine, now) => engine.fireTimer(now, effect.timer));
+        }, delay);
+        this.timers.add(handle);
+        return;
+      }
+      case 'stream':
+        return this.openStream(effect);
+      case 'log':
+        return this.options.log(effect.level, effect.message);
+    }
+  }
+
+  private sendDatagram(to: Address, bytes: Uint8Array): void {
+    const udp = this.udp;
+    if (udp === null) return;
+    this.counters.udpOut++;
+    this.counters.udpBytesOut += bytes.length;
+    udp.send(bytes, to.port, ipToString(to.ip), (err) => {
+      if (err !== null && err !== undefined) {
+        this.counters.sendErrors++;
+        this.options.log('ERR', `memberlist: failed to send to ${addressToString(to)}: ${err.message}`);
+      }
+    });
+  }
+
+  private onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    this.counters.udpIn++;
+    this.counters.udpBytesIn += msg.length;
+    const ip = ipBytes(rinfo.address);
+    if (ip === null) return;
+    const bytes = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
+    this.drive((engine, now) => engine.receivePacket(now, { ip, port: rinfo.port }, bytes));
+  }
+
+  /** An inbound TCP exchange: read one stream message, let the engine answer, close. */
+  private onConnection(socket: net.Socket): void {
+    const engine = this.engine;
+    const limit = this.options.maxInboundStreams ?? 128;
+    if (engine === null || this.closed || this.sockets.size >= limit) {
+      socket.destroy();
+      return;
+    }
+    this.counters.tcpIn++;
+    this.sockets.add(socket);
+    const ip = ipBytes(socket.remoteAddress ?? '') ?? new Uint8Array(4);
+    const from: Address = { ip, port: socket.remotePort ?? 0 };
+    let buf = new Uint8Array(0);
+    let done = false;
+    const finish = (reply: Uint8Array | null): void => {
+      if (done) return;
+      done = true;
+      if (reply !== null) socket.end(reply);
+      else socket.end();
+    };
+    socket.setTimeout(this.options.tcpTimeoutMs, () => socket.destroy());
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('data', (chunk: Buffer) => {
+      if (done) return;
+      const next = new Uint8Array(buf.length + chunk.length);
+      next.set(buf);
+      next.set(chunk, buf.length);
+      buf = next;
+      const parsed = parseStream(buf, engine.streamOptions());
+      if (parsed.status === 'incomplete') return;
+      if (parsed.status === 'error') {
+        this.options.log('ERR', `memberlist: failed to receive: ${parsed.error.reason} from ${addressToString(from)}`);
+        return finish(engine.streamErrorReply(parsed.error.reason));
+      }
+      let reply: Uint8Array | null = null;
+      this.drive((e, now) => {
+        reply = e.handleStream(now, from, parsed.message);
+      });
+      finish(reply);
+    });
+    socket.on('end', () => finish(null));
+  }
+
+  /** An outbound TCP exchange (push/pull, fallback ping): write, read one reply, report by the deadline. */
+  private openStream(effect: Extract<Effect, { kind: 'stream' }>): void {
+    const engine = this.engine;
+    if (engine === null) return;
+    this.counters.tcpOut++;
+    let settled = false;
+    let buf = new Uint8Array(0);
+    const socket = net.connect({ host: ipToString(effect.to.ip), port: effect.to.port });
+    this.sockets.add(socket);
+    const settle = (result: StreamResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      this.timers.delete(deadline);
+      socket.destroy();
+      this.drive((e, now) => e.streamResult(now, effect.id, result));
+    };
+    const deadline = setTimeout(() => settle({ ok: false, reason: 'i/o timeout' }), Math.max(0, effect.deadlineMs - monotonicMs()));
+    this.timers.add(deadline);
+    socket.on('connect', () => {
+      socket.write(effect.bytes);
+      if (!effect.expectReply) settle({ ok: true, message: { type: 'err', body: { Error: '' } } });
+    });
+    socket.on('error', (err) => settle({ ok: false, reason: `dial tcp ${addressToString(effect.to)}: ${err.message}` }));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      settle({ ok: false, reason: 'EOF' });
+    });
+    socket.on('data', (chunk: Buffer) => {
+      const next = new Uint8Array(buf.length + chunk.length);
+      next.set(buf);
+      next.set(chunk, buf.length);
+      buf = next;
+      const parsed = parseStream(buf, engine.streamOptions());
+      if (parsed.status === 'complete') settle({ ok: true, message: parsed.message });
+      else if (parsed.status === 'error') settle({ ok: false, reason: parsed.error.message });
+    });
+  }
+
+  /** Closes the sockets and cancels every timer; the engine gets no more input. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await Promise.all([
+      new Promise<void>((resolve) => (this.udp === null ? resolve() : this.udp.close(() => resolve()))),
+      new Promise<void>((resolve) => (this.tcp === null ? resolve() : this.tcp.close(() => resolve()))),
+    ]);
+  }
+}
