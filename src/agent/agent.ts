@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { LogLevel } from '../protocol/effects.js';
 import type { ProfileName } from '../protocol/config.js';
 import { Serf, type SerfEvent } from '../cluster/serf.js';
+import type { SerfConfig } from '../cluster/config.js';
 import { COMPACT_TMP_EXT, replaySnapshot, Snapshotter, type SnapshotReplay, type SnapshotWrite } from '../cluster/snapshot.js';
 import { Keyring } from '../wire/encryption.js';
 import { monotonicMs } from '../runtime/clock.js';
@@ -28,7 +29,31 @@ export interface AgentConfig {
   readonly rejoinAfterLeave: boolean;
   readonly protocol: number;
   readonly logLevel: LogLevel;
+  /** Serf settings the agent config may change (reconnect_timeout, tombstone_timeout, …). */
+  readonly serf?: SerfOverrides;
+  /** Where the keyring is saved (JSON array of base64 keys) whenever a key query changes it. */
+  readonly keyringFile?: string;
+  /** Where setTags saves the tags (JSON object) before gossiping them, as Serf's -tags-file. */
+  readonly tagsFile?: string;
+  /** Takes every log line instead of the default stderr output (the caller filters by level). */
+  readonly logOutput?: (line: LogLine) => void;
 }
+
+/** The Serf settings `serf agent` exposes in its config file. */
+export type SerfOverrides = Partial<
+  Pick<
+    SerfConfig,
+    | 'reconnectIntervalMs'
+    | 'reconnectTimeoutMs'
+    | 'tombstoneTimeoutMs'
+    | 'broadcastTimeoutMs'
+    | 'querySizeLimit'
+    | 'queryResponseSizeLimit'
+    | 'userEventSizeLimit'
+    | 'enableNameConflictResolution'
+    | 'disableCoordinates'
+  >
+>;
 
 const LEVELS: Record<LogLevel, number> = { DEBUG: 0, INFO: 1, WARN: 2, ERR: 3 };
 
@@ -68,20 +93,26 @@ export class Agent extends EventEmitter {
         nodeName: config.nodeName,
         tags: config.tags,
         protocolVersion: config.protocol,
+        ...config.serf,
         memberlist: { profile: config.profile, advertise, bindPort: transport.port, ...(this.keyring === undefined ? {} : { keyring: this.keyring }) },
       },
       {
         rng: osSeededRng(),
         randomBytes: osRandomBytes,
         onEvent: (event) => this.emit('serf', event),
+        ...(config.keyringFile === undefined ? {} : { onKeyringChange: () => this.writeKeyringFile(config.keyringFile as string) }),
         ...(snapshot === undefined ? {} : { snapshot }),
         ...(restored === undefined ? {} : { restored }),
       },
     );
   }
 
-  /** Binds the sockets, restores the snapshot, starts the protocol. */
-  static async start(config: AgentConfig): Promise<Agent> {
+  /**
+   * Binds the sockets, restores the snapshot, starts the protocol. `beforeStart` runs just
+   * before the protocol starts, so listeners it adds see every event, the node's own join
+   * included (Serf's agent registers its handlers before Start for the same reason).
+   */
+  static async start(config: AgentConfig, beforeStart?: (agent: Agent) => void): Promise<Agent> {
     let restored: SnapshotReplay | undefined;
     if (config.snapshotPath !== undefined && existsSync(config.snapshotPath)) {
       restored = replaySnapshot(readFileSync(config.snapshotPath), config.rejoinAfterLeave);
@@ -102,6 +133,7 @@ export class Agent extends EventEmitter {
     }
     for (const w of restored?.warnings ?? []) agent.log('WARN', `agent: snapshot line ${w.line}: ${w.reason}`);
     const a = agent;
+    beforeStart?.(a);
     transport.attach(a.serf);
     transport.drive((serf, now) => (serf as Serf).start(now));
     return a;
@@ -110,9 +142,45 @@ export class Agent extends EventEmitter {
   log(level: LogLevel, message: string): void {
     const line: LogLine = { level, message, atMs: Date.now() };
     this.emit('log', line);
-    if (LEVELS[level] >= LEVELS[this.config.logLevel]) {
+    if (this.config.logOutput !== undefined) this.config.logOutput(line);
+    else if (LEVELS[level] >= LEVELS[this.config.logLevel]) {
       process.stderr.write(`${new Date().toISOString()} [${level}] ${message}\n`);
     }
+  }
+
+  /** serf.go writeKeyringFile: the keys, primary first, as an indented JSON array, mode 0600. */
+  private writeKeyringFile(path: string): string | null {
+    if (this.keyring === undefined) return null;
+    const keys = this.keyring.keys().map((k) => Buffer.from(k).toString('base64'));
+    try {
+      writeFileSync(path, JSON.stringify(keys, null, 2), { mode: 0o600 });
+      return null;
+    } catch (err) {
+      return `Failed to write keyring file: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
+  /**
+   * Changes this node's tags; with a tags file, saves them there first (agent.go SetTags).
+   * Returns an error message if the file could not be written (the tags are then not changed).
+   */
+  setTags(tags: ReadonlyMap<string, string>): Promise<string | null> {
+    if (this.config.tagsFile !== undefined) {
+      try {
+        writeFileSync(this.config.tagsFile, JSON.stringify(Object.fromEntries(tags), null, 2), { mode: 0o600 });
+      } catch (err) {
+        const message = `Failed to write tags file: ${err instanceof Error ? err.message : String(err)}`;
+        this.log('ERR', `agent: ${message}`);
+        return Promise.resolve(message);
+      }
+    }
+    return new Promise((resolve) => {
+      try {
+        this.act((serf, now) => serf.setTags(now, tags, () => resolve(null)));
+      } catch (err) {
+        resolve(err instanceof Error ? err.message : String(err));
+      }
+    });
   }
 
   private writeSnapshot(path: string, w: SnapshotWrite): void {

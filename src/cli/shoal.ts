@@ -5,7 +5,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { registerClientCommands } from './commands/index.js';
 import { registerDecode } from './decode.js';
+import { registerAgent } from './agent.js';
 import { normaliseFlags } from './flags.js';
 
 /**
@@ -30,5 +32,7 @@ const program = new Command('shoal')
   .addHelpText('after', "\nFlags work in Serf's single-dash form too: -format=json is --format=json.");
 
 registerDecode(program);
+registerAgent(program);
+registerClientCommands(program);
 
 await program.parseAsync(normaliseFlags(process.argv.slice(2)), { from: 'user' });

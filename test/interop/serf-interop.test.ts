@@ -142,9 +142,67 @@ describe('a mixed cluster of three serf and three shoal agents', { timeout: 240_
   test("the serf agents' logs hold no error or warning caused by shoal's traffic", () => {
     for (const s of serfs) {
       const lines = readFileSync(s.logPath, 'utf8').split('\n').filter((l) => /\[(ERR|WARN)\]/.test(l));
-      // Only the agents killed on purpose may show up in a warning or an error.
-      const unexpected = lines.filter((l) => !/shoal-2|serf-2|127\.0\.0\.1:1940[23]|127\.0\.0\.1:19423/.test(l));
+      // Only the agents killed on purpose may show up in a warning or an error, and serf-1
+      // announces its own departure after `serf leave`.
+      const unexpected = lines.filter((l) => !/shoal-2|serf-2|127\.0\.0\.1:1940[23]|127\.0\.0\.1:19423|Serf shutdown detected, quitting/.test(l));
       assert.deepEqual(unexpected, [], `${s.logPath}`);
     }
+  });
+});
+
+describe('an encrypted mixed cluster, and a key rotation driven by serf keys', { timeout: 180_000 }, () => {
+  const k1 = Buffer.alloc(32, 7).toString('base64');
+  const k2 = Buffer.alloc(32, 9).toString('base64');
+
+  test('serf and shoal agents with one key join, rotate to a new key and stay together', async () => {
+    const serfs = [0, 1].map((i) => serfAgent(`eserf-${i}`, 19431 + i, 19441 + i, [`-encrypt=${k1}`]));
+    await waitFor('serf agents up', () => serfs.every((s) => existsSync(s.logPath) && readFileSync(s.logPath, 'utf8').includes('Serf agent running')), 15_000);
+    const shoals = [await shoalAgent('eshoal-0', 19451, [k1]), await shoalAgent('eshoal-1', 19452, [k1])];
+    assert.equal((await shoals[0]!.agent.join(['127.0.0.1:19431'], false)).num, 1);
+    assert.match(await serfCli(['join', `-rpc-addr=${serfs[1]!.rpc}`, '127.0.0.1:19451']), /Successfully joined/);
+    assert.equal((await shoals[1]!.agent.join(['127.0.0.1:19432'], false)).num, 1);
+    const all = ['eserf-0', 'eserf-1', 'eshoal-0', 'eshoal-1'];
+    const together = async (): Promise<boolean> => {
+      for (const s of serfs) {
+        const m = await serfMembers(s.rpc);
+        if (!all.every((n) => m[n] === 'alive')) return false;
+      }
+      return shoals.every((s) => { const m = statuses(s.agent); return all.every((n) => m[n] === 'alive'); });
+    };
+    await waitFor('four alive everywhere, encrypted', together);
+    const rpc = serfs[0]!.rpc;
+    for (const [flag, key] of [['-install', k2], ['-use', k2], ['-remove', k1]] as const) {
+      const out = await serfCli(['keys', `-rpc-addr=${rpc}`, `${flag}=${key}`]);
+      assert.doesNotMatch(out, /Error|failure|reported success/, `serf keys ${flag}: ${out}`);
+      await waitFor(`still together after ${flag}`, together, 15_000);
+    }
+    const list = await serfCli(['keys', `-rpc-addr=${rpc}`, '-list']);
+    assert.match(list, new RegExp(`${k2.replace(/[+/=]/g, '\\$&')}\\s+\\[4/4\\]`), list);
+    for (const s of shoals) assert.deepEqual(s.agent.keyring?.keys().map((k) => Buffer.from(k).toString('base64')), [k2]);
+    // A user event still reaches everyone under the new key.
+    shoals[0]!.agent.act((serf, now) => serf.userEvent(now, 'after-rotation', null, false));
+    await waitFor('the other shoal agent gets it', () => shoals[1]!.events.some((e) => e.type === 'user' && e.name === 'after-rotation'));
+  });
+});
+
+describe('a shoal agent restarted with its snapshot', { timeout: 120_000 }, () => {
+  test('rejoins its previous peers with no join address', async () => {
+    const snapshotPath = join(dir, 'snap-0');
+    const s = serfAgent('sserf-0', 19461, 19471);
+    await waitFor('serf agent up', () => existsSync(s.logPath) && readFileSync(s.logPath, 'utf8').includes('Serf agent running'), 15_000);
+    const config = {
+      nodeName: 'sshoal-0', bindIp: '127.0.0.1', bindPort: 19481, tags: new Map<string, string>(), profile: 'lan' as const, keys: [],
+      rejoinAfterLeave: false, protocol: 5, logLevel: 'ERR' as const, snapshotPath,
+    };
+    const first = await Agent.start(config);
+    agents.push(first);
+    assert.equal((await first.join(['127.0.0.1:19461'], false)).num, 1);
+    await waitFor('serf sees it', async () => (await serfMembers(s.rpc))['sshoal-0'] === 'alive');
+    await first.shutdown();
+    assert.match(readFileSync(snapshotPath, 'utf8'), /alive: sserf-0 127\.0\.0\.1:19461/);
+    const second = await Agent.start(config);
+    agents.push(second);
+    await waitFor('the restarted agent is back in the cluster', async () =>
+      second.serf.member('sserf-0')?.status === 1 && (await serfMembers(s.rpc))['sshoal-0'] === 'alive', 30_000);
   });
 });
