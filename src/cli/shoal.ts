@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { registerClientCommands } from './commands/index.js';
 import { registerDecode } from './decode.js';
 import { registerAgent } from './agent.js';
+import { registerDemo } from './demo.js';
 import { normaliseFlags } from './flags.js';
 
 /**
@@ -33,6 +34,7 @@ const program = new Command('shoal')
 
 registerDecode(program);
 registerAgent(program);
+registerDemo(program);
 registerClientCommands(program);
 
 await program.parseAsync(normaliseFlags(process.argv.slice(2)), { from: 'user' });
