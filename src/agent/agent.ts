@@ -1,6 +1,6 @@
 // One shoal agent: the Serf layer over the membership core, run on real sockets, with its
 // snapshot file, its logs and the event stream the RPC server and handlers follow.
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, truncateSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { EventEmitter } from 'node:events';
 import type { LogLevel } from '../protocol/effects.js';
@@ -116,6 +116,8 @@ export class Agent extends EventEmitter {
     let restored: SnapshotReplay | undefined;
     if (config.snapshotPath !== undefined && existsSync(config.snapshotPath)) {
       restored = replaySnapshot(readFileSync(config.snapshotPath), config.rejoinAfterLeave);
+      // A torn last line (a crash mid-write) is cut off, so the next record starts on its own line.
+      if (restored.tornBytes > 0) truncateSync(config.snapshotPath, restored.keptBytes);
     }
     let agent: Agent | undefined;
     const transport = new Transport({
