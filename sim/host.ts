@@ -3,21 +3,14 @@
 // models process faults: crash (everything lost), pause (a stalled process: its inbound packets
 // and due timers wait, as in a real socket buffer, until it resumes) and restart.
 import { addressToString, type Address } from '../src/protocol/address.js';
-import type { Effect, Timer } from '../src/protocol/effects.js';
+import type { Effect } from '../src/protocol/effects.js';
+import type { ProtocolEngine } from '../src/protocol/engine.js';
 import type { StreamResult } from '../src/protocol/memberlist.js';
-import { parseStream, type StreamMessage, type StreamOptions } from '../src/wire/stream.js';
+import { parseStream } from '../src/wire/stream.js';
 import type { World } from './world.js';
 
-/** What a simulated process runs. Memberlist implements it; so will the Serf layer. */
-export interface SimEngine {
-  takeEffects(): Effect[];
-  fireTimer(nowMs: number, timer: Timer): void;
-  receivePacket(nowMs: number, from: Address, bytes: Uint8Array): void;
-  handleStream(nowMs: number, from: Address, message: StreamMessage): Uint8Array | null;
-  streamErrorReply(reason: string): Uint8Array;
-  streamResult(nowMs: number, id: number, result: StreamResult): void;
-  streamOptions(): StreamOptions;
-}
+/** What a simulated process runs (the membership core or the Serf layer). */
+export type SimEngine = ProtocolEngine;
 
 export type HostStatus = 'running' | 'paused' | 'crashed';
 

@@ -8,6 +8,7 @@ import { TransmitLimitedQueue } from '../protocol/broadcast-queue.js';
 import { makeConfig } from '../protocol/config.js';
 import type { Delegates } from '../protocol/delegates.js';
 import type { Effect, LogLevel, Timer } from '../protocol/effects.js';
+import type { ProtocolEngine } from '../protocol/engine.js';
 import { Memberlist, type StreamResult } from '../protocol/memberlist.js';
 import type { NodeView } from '../protocol/node-state.js';
 import type { Rng } from '../protocol/rng.js';
@@ -101,7 +102,7 @@ export interface SerfEnv {
 
 const TIMER_PREFIX = 'serf:';
 
-export class Serf {
+export class Serf implements ProtocolEngine {
   readonly config: SerfConfig;
   readonly memberlist: Memberlist;
   readonly clock = new LamportClock();

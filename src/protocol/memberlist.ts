@@ -26,6 +26,7 @@ import { TransmitLimitedQueue } from './broadcast-queue.js';
 import { PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, type MemberlistConfig } from './config.js';
 import type { Delegates } from './delegates.js';
 import type { Effect, LogLevel, Timer } from './effects.js';
+import type { ProtocolEngine } from './engine.js';
 import { NodeStateType, addressOf, deadOrLeft, viewOf, type NodeState, type NodeView } from './node-state.js';
 import type { Rng } from './rng.js';
 import { Suspicion } from './suspicion.js';
@@ -64,7 +65,7 @@ interface ProbeRun {
   waitingForFallback: boolean;
 }
 
-export class Memberlist {
+export class Memberlist implements ProtocolEngine {
   readonly stats = new MemberlistStats();
   private readonly outbox: Effect[] = [];
   private nowMs = 0;

@@ -4,20 +4,14 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { addressToString, ipToString, parseIpv4, parseIpv6, type Address } from '../protocol/address.js';
-import type { Effect, LogLevel, Timer } from '../protocol/effects.js';
+import type { Effect, LogLevel } from '../protocol/effects.js';
+import type { ProtocolEngine } from '../protocol/engine.js';
 import type { StreamResult } from '../protocol/memberlist.js';
-import { parseStream, type StreamMessage, type StreamOptions } from '../wire/stream.js';
+import { parseStream } from '../wire/stream.js';
 import { monotonicMs } from './clock.js';
 
-export interface Engine {
-  takeEffects(): Effect[];
-  fireTimer(nowMs: number, timer: Timer): void;
-  receivePacket(nowMs: number, from: Address, bytes: Uint8Array): void;
-  handleStream(nowMs: number, from: Address, message: StreamMessage): Uint8Array | null;
-  streamErrorReply(reason: string): Uint8Array;
-  streamResult(nowMs: number, id: number, result: StreamResult): void;
-  streamOptions(): StreamOptions;
-}
+/** The engine a transport drives (see ProtocolEngine). */
+export type Engine = ProtocolEngine;
 
 export interface TransportOptions {
   readonly bindIp: string;
