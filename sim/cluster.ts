@@ -8,7 +8,7 @@ import { Memberlist } from '../src/protocol/memberlist.js';
 import { nodeStateNames, type NodeView } from '../src/protocol/node-state.js';
 import { SimHost } from './host.js';
 import type { LatencyModel } from './network.js';
-import { World } from './world.js';
+import { SimClusterBase } from './cluster-base.js';
 
 export type MemberEventKind = 'join' | 'leave' | 'update';
 export type StateName = (typeof nodeStateNames)[number];
@@ -41,19 +41,11 @@ export function simAddress(index: number): Address {
   return { ip: Uint8Array.of(127, 0, (index >> 8) & 0xff, (index & 0xff) + 1), port: SIM_PORT };
 }
 
-export class SimCluster {
-  readonly world: World;
-  readonly hosts: SimHost<Memberlist>[] = [];
-  private readonly byName = new Map<string, SimHost<Memberlist>>();
+export class SimCluster extends SimClusterBase<Memberlist> {
   readonly events: MemberEvent[] = [];
 
   constructor(readonly options: ClusterOptions) {
-    this.world = new World(options.seed);
-    if (options.latency !== undefined) this.world.network.latency = options.latency;
-  }
-
-  get now(): number {
-    return this.world.scheduler.now;
+    super(options.seed, options.latency);
   }
 
   /** Adds a host and starts its memberlist at the current virtual time. */
@@ -71,7 +63,7 @@ export class SimCluster {
     return host;
   }
 
-  private makeEngine(name: string, address: Address): Memberlist {
+  protected makeEngine(name: string, address: Address): Memberlist {
     const config: MemberlistConfig = makeConfig({ ...this.options.config, name, advertise: address, profile: this.options.profile ?? 'lan' });
     const extra = this.options.delegates?.(name) ?? {};
     const record = (kind: MemberEventKind) => (nowMs: number, node: NodeView): void => {
@@ -93,12 +85,6 @@ export class SimCluster {
       },
     };
     return new Memberlist(config, delegates, { rng: this.world.rng.fork() });
-  }
-
-  host(name: string): SimHost<Memberlist> {
-    const host = this.byName.get(name);
-    if (host === undefined) throw new Error(`no node named ${name}`);
-    return host;
   }
 
   node(name: string): Memberlist {
@@ -145,23 +131,10 @@ export class SimCluster {
     return added;
   }
 
-  run(durationMs: number): void {
-    this.world.scheduler.runFor(durationMs);
-  }
-
-  runUntil(done: () => boolean, limitMs: number): boolean {
-    return this.world.scheduler.runUntilTrue(done, limitMs);
-  }
-
   /** What `observer` believes about `subject` (undefined if it does not know it). */
   stateOf(observer: string, subject: string): StateName | undefined {
     const view = this.node(observer).node(subject);
     return view === undefined ? undefined : nodeStateNames[view.state];
-  }
-
-  /** Running hosts, the ones whose views count. */
-  running(): SimHost<Memberlist>[] {
-    return this.hosts.filter((h) => h.running);
   }
 
   /** True if every running host (or every one in `among`) holds `subject` in `state`. */
@@ -173,42 +146,6 @@ export class SimCluster {
   converged(): boolean {
     const names = this.running().map((h) => h.name);
     return names.every((observer) => names.every((subject) => this.stateOf(observer, subject) === 'alive'));
-  }
-
-  crash(name: string): void {
-    const host = this.host(name);
-    host.crash();
-    host.engine.shutdown();
-  }
-
-  pause(name: string): void {
-    this.host(name).pause();
-  }
-
-  resume(name: string): void {
-    this.host(name).resume();
-  }
-
-  /** A fresh process with the same name and address; it joins through `seeds` if given. */
-  restart(name: string, seeds: readonly string[] = []): void {
-    const host = this.host(name);
-    host.restart(this.makeEngine(name, host.address));
-    host.engine.start(this.now);
-    host.flush();
-    if (seeds.length > 0) this.join(name, seeds);
-  }
-
-  /** Cuts every link between the two groups (one way: only a → b). */
-  partition(a: readonly string[], b: readonly string[], oneWay = false): void {
-    for (const x of a) for (const y of b) this.world.network.block(this.host(x).id, this.host(y).id, oneWay);
-  }
-
-  heal(): void {
-    this.world.network.healPartitions();
-  }
-
-  setLoss(rate: number): void {
-    this.world.network.loss = rate;
   }
 
   /** Events `observer` saw about `subject`, oldest first. */

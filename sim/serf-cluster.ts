@@ -9,7 +9,7 @@ import type { SerfConfigInput } from '../src/cluster/config.js';
 import { statusName, type MemberStatusName } from '../src/cluster/member.js';
 import { SimHost } from './host.js';
 import type { LatencyModel } from './network.js';
-import { World } from './world.js';
+import { SimClusterBase } from './cluster-base.js';
 import { simAddress } from './cluster.js';
 import { replaySnapshot, Snapshotter, type SnapshotWrite } from '../src/cluster/snapshot.js';
 
@@ -40,21 +40,13 @@ interface SnapshotFile {
   buffered: string[];
 }
 
-export class SerfCluster {
-  readonly world: World;
-  readonly hosts: SimHost<Serf>[] = [];
-  private readonly byName = new Map<string, SimHost<Serf>>();
+export class SerfCluster extends SimClusterBase<Serf> {
   readonly events: RecordedSerfEvent[] = [];
   /** Sees every event as it is recorded, while the emitting agent runs (a story answers queries here). */
   onEvent?: (recorded: RecordedSerfEvent) => void;
 
   constructor(readonly options: SerfClusterOptions) {
-    this.world = new World(options.seed);
-    if (options.latency !== undefined) this.world.network.latency = options.latency;
-  }
-
-  get now(): number {
-    return this.world.scheduler.now;
+    super(options.seed, options.latency);
   }
 
   /**
@@ -104,7 +96,7 @@ export class SerfCluster {
     return restored === undefined ? { snapshot: { snapshotter, write } } : { snapshot: { snapshotter, write }, restored };
   }
 
-  private makeEngine(name: string, address: Address): Serf {
+  protected makeEngine(name: string, address: Address): Serf {
     const o = this.options;
     const perNode = o.perNode?.(name) ?? {};
     const { memberlist: perNodeMemberlist, ...perNodeSerf } = perNode;
@@ -125,12 +117,6 @@ export class SerfCluster {
         },
       },
     );
-  }
-
-  host(name: string): SimHost<Serf> {
-    const host = this.byName.get(name);
-    if (host === undefined) throw new Error(`no node named ${name}`);
-    return host;
   }
 
   serf(name: string): Serf {
@@ -159,15 +145,7 @@ export class SerfCluster {
     }
   }
 
-  run(durationMs: number): void {
-    this.world.scheduler.runFor(durationMs);
-  }
-
-  runUntil(done: () => boolean, limitMs: number): boolean {
-    return this.world.scheduler.runUntilTrue(done, limitMs);
-  }
-
-  running(): SimHost<Serf>[] {
+  override running(): SimHost<Serf>[] {
     return this.hosts.filter((h) => h.running && h.engine.currentState !== 'shutdown');
   }
 
@@ -185,28 +163,6 @@ export class SerfCluster {
   converged(): boolean {
     const names = this.running().map((h) => h.name);
     return names.every((o) => names.every((s) => this.statusOf(o, s) === 'alive'));
-  }
-
-  crash(name: string): void {
-    const host = this.host(name);
-    host.crash();
-    host.engine.shutdown();
-  }
-
-  restart(name: string, seeds: readonly string[] = []): void {
-    const host = this.host(name);
-    host.restart(this.makeEngine(name, host.address));
-    host.engine.start(this.now);
-    host.flush();
-    if (seeds.length > 0) this.join(name, seeds);
-  }
-
-  partition(a: readonly string[], b: readonly string[], oneWay = false): void {
-    for (const x of a) for (const y of b) this.world.network.block(this.host(x).id, this.host(y).id, oneWay);
-  }
-
-  heal(): void {
-    this.world.network.healPartitions();
   }
 
   /** Events `observer` saw, oldest first, optionally of one type. */
