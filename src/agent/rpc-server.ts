@@ -30,6 +30,11 @@ export interface RpcServerOptions {
   readonly addr: string;
   /** When set, clients must send `auth` with this key after the handshake (Serf's -rpc-auth). */
   readonly authKey?: string;
+  /**
+   * The agent event streams follow: 'serf' (raw Serf events) or an event the agent emits after
+   * its coalescing, as Serf's IPC streams see what the agent's coalescers let through.
+   */
+  readonly streamEvent?: string;
 }
 
 /** Log lines kept for a new monitor (Serf's agent keeps 512: command.go NewLogWriter(512)). */
@@ -52,10 +57,10 @@ export class RpcServer extends EventEmitter {
   };
   private readonly onShutdown = (): void => void this.close();
 
-  private constructor(readonly agent: Agent, private readonly server: net.Server, readonly authKey: string) {
+  private constructor(readonly agent: Agent, private readonly server: net.Server, readonly authKey: string, private readonly streamEvent: string) {
     super();
     agent.on('log', this.onLog);
-    agent.on('serf', this.onSerf);
+    agent.on(streamEvent, this.onSerf);
     agent.once('shutdown', this.onShutdown);
     server.on('connection', (socket) => this.accept(socket));
     server.on('error', (err) => agent.log('ERR', `agent.ipc: ${err.message}`));
@@ -73,7 +78,7 @@ export class RpcServer extends EventEmitter {
     }).catch((err: unknown) => {
       throw new Error(`cannot listen for RPC on ${options.addr}: ${err instanceof Error ? err.message : String(err)}`);
     });
-    const rpc = new RpcServer(agent, server, options.authKey ?? '');
+    const rpc = new RpcServer(agent, server, options.authKey ?? '', options.streamEvent ?? 'serf');
     if (!isLoopback(host)) {
       agent.log('WARN', `agent.ipc: RPC listening on ${options.addr}, which is not a loopback address: whoever reaches it controls this agent${rpc.authKey === '' ? ', and no RPC auth key is set' : ''}`);
     }
@@ -96,7 +101,7 @@ export class RpcServer extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     this.agent.off('log', this.onLog);
-    this.agent.off('serf', this.onSerf);
+    this.agent.off(this.streamEvent, this.onSerf);
     this.agent.off('shutdown', this.onShutdown);
     const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const c of this.connections) c.close();

@@ -12,6 +12,9 @@ import { CoalescedFeed, ScriptEventHandler } from '../agent/handlers.js';
 import { RpcServer } from '../agent/rpc-server.js';
 import type { SerfEvent } from '../cluster/serf.js';
 import type { LogLevel } from '../protocol/effects.js';
+
+/** The agent event carrying events after coalescing (what handlers and RPC streams follow). */
+const COALESCED_EVENT = 'coalesced';
 import { monotonicMs } from '../runtime/clock.js';
 
 /** command.go gracefulTimeout: how long a graceful leave may take before the agent just exits. */
@@ -236,8 +239,10 @@ async function runAgent(flags: Record<string, unknown>, configPaths: readonly st
     log,
     respond: (query, payload) => running().act((_serf, now) => query.respond(now, payload)),
   });
+  // Handlers and RPC streams both see what the coalescers let through, as in Serf's agent.
   const feed = new CoalescedFeed((event) => {
     log('INFO', `agent: Received event: ${eventString(event)}`);
+    agent?.emit(COALESCED_EVENT, event);
     void scripts.handleEvent(event);
   }, monotonicMs);
   try {
@@ -256,7 +261,7 @@ async function runAgent(flags: Record<string, unknown>, configPaths: readonly st
 
   let rpc: RpcServer;
   try {
-    rpc = await RpcServer.listen(live, { addr: config.rpcAddr, authKey: config.rpcAuth });
+    rpc = await RpcServer.listen(live, { addr: config.rpcAddr, authKey: config.rpcAuth, streamEvent: COALESCED_EVENT });
   } catch (err) {
     await live.shutdown();
     fail(`Error starting RPC listener: ${err instanceof Error ? err.message : String(err)}`);
