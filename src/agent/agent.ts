@@ -3,6 +3,7 @@
 import { appendFileSync, closeSync, truncateSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { EventEmitter } from 'node:events';
+import { lookup } from 'node:dns/promises';
 import type { LogLevel } from '../protocol/effects.js';
 import type { ProfileName } from '../protocol/config.js';
 import { Serf, type SerfEvent } from '../cluster/serf.js';
@@ -213,15 +214,24 @@ export class Agent extends EventEmitter {
     return out as T;
   }
 
-  join(addresses: readonly string[], replay: boolean): Promise<{ num: number; errors: string[] }> {
+  /**
+   * Joins through "ip", "ip:port", "[v6]:port", "host[:port]" or "name/…" addresses; host names
+   * are looked up (A and AAAA) as memberlist's resolveAddr does.
+   */
+  async join(addresses: readonly string[], replay: boolean): Promise<{ num: number; errors: string[] }> {
     const parsed: Address[] = [];
     const errors: string[] = [];
     for (const text of addresses) {
       const a = parseJoinAddress(text, this.transport.port);
-      if (a === null) errors.push(`${text}: not an IP address with an optional port`);
-      else parsed.push(a);
+      if (a !== null) {
+        parsed.push(a);
+        continue;
+      }
+      const resolved = await resolveJoinAddress(text, this.transport.port);
+      if (typeof resolved === 'string') errors.push(resolved);
+      else parsed.push(...resolved);
     }
-    if (parsed.length === 0) return Promise.resolve({ num: 0, errors });
+    if (parsed.length === 0) return { num: 0, errors };
     return new Promise((resolve) => {
       this.act((serf, now) => serf.join(now, parsed, !replay, (num, errs) => resolve({ num, errors: [...errors, ...errs] })));
     });
@@ -262,6 +272,26 @@ export function parseJoinAddress(text: string, defaultPort: number): Address | n
   const port = m[2] === undefined ? defaultPort : Number(m[2]);
   if (ip === null || !(port > 0 && port < 65536)) return null;
   return { ip, port };
+}
+
+/** Looks a host name up; returns its addresses, or an error message naming the address. */
+async function resolveJoinAddress(text: string, defaultPort: number): Promise<Address[] | string> {
+  const bare = text.includes('/') ? text.slice(text.indexOf('/') + 1) : text;
+  const m = /^([A-Za-z0-9.-]+)(?::(\d+))?$/.exec(bare);
+  if (m === null) return `${text}: not an address ("ip[:port]" or "host[:port]")`;
+  const port = m[2] === undefined ? defaultPort : Number(m[2]);
+  if (!(port > 0 && port < 65536)) return `${text}: port must be 1..65535`;
+  try {
+    const found = await lookup(m[1] as string, { all: true });
+    const out: Address[] = [];
+    for (const f of found) {
+      const ip = ipBytes(f.address);
+      if (ip !== null) out.push({ ip, port });
+    }
+    return out.length > 0 ? out : `${text}: no addresses found`;
+  } catch (err) {
+    return `${text}: ${err instanceof Error ? err.message : String(err)}`;
+  }
 }
 
 export type { SerfEvent };
