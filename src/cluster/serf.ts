@@ -76,6 +76,11 @@ interface MemberState {
   member: Member;
   statusLTime: bigint;
   leaveTimeMs: number;
+  /**
+   * statusLTime came from a push/pull's StatusLTimes, not from an intent. See handleNodeLeaveIntent:
+   * a leave intent with that same time is then still news.
+   */
+  statusFromPushPull?: boolean;
 }
 
 interface PendingQuery extends OutgoingQuery {
@@ -517,7 +522,14 @@ export class Serf implements ProtocolEngine {
     this.clock.witness(msg.LTime);
     const state = this.memberStates.get(msg.Node);
     if (state === undefined) return this.upsertIntent(msg.Node, 'leave', msg.LTime);
-    if (msg.LTime <= state.statusLTime) return false;
+    // Deliberate departure from Serf 0.9.4: a push/pull from a node that already holds this member
+    // as leaving carries the leave's time in StatusLTimes, which Serf merges as a join intent. The
+    // real leave intent then looks old, is dropped, and memberlist's dead message marks the member
+    // failed instead of left until the next push/pull. A leave intent equal to a time learnt from a
+    // push/pull is therefore still taken.
+    const sameAsPushPull = msg.LTime === state.statusLTime && state.statusFromPushPull === true;
+    if (msg.LTime <= state.statusLTime && !sameAsPushPull) return false;
+    state.statusFromPushPull = false;
     if (msg.Node === this.config.nodeName && this.state === 'alive') {
       this.log('DEBUG', 'Refuting an older leave intent');
       this.broadcastJoin(this.clock.time());
@@ -561,12 +573,13 @@ export class Serf implements ProtocolEngine {
     }
   }
 
-  private handleNodeJoinIntent(msg: { LTime: bigint; Node: string }): boolean {
+  private handleNodeJoinIntent(msg: { LTime: bigint; Node: string }, fromPushPull = false): boolean {
     this.clock.witness(msg.LTime);
     const state = this.memberStates.get(msg.Node);
     if (state === undefined) return this.upsertIntent(msg.Node, 'join', msg.LTime);
     if (msg.LTime <= state.statusLTime) return false;
     state.statusLTime = msg.LTime;
+    state.statusFromPushPull = fromPushPull;
     if (state.member.status === MemberStatus.leaving) this.setStatus(state, MemberStatus.alive);
     return true;
   }
@@ -1089,7 +1102,7 @@ export class Serf implements ProtocolEngine {
     const left = new Set(pp.LeftMembers ?? []);
     for (const name of left) this.handleNodeLeaveIntent({ LTime: (statusLTimes.get(name) ?? 0n) + 1n, Node: name, Prune: false });
     for (const [name, lTime] of statusLTimes) {
-      if (!left.has(name)) this.handleNodeJoinIntent({ LTime: lTime, Node: name });
+      if (!left.has(name)) this.handleNodeJoinIntent({ LTime: lTime, Node: name }, true);
     }
     if (join && this.eventJoinIgnore && pp.EventLTime > this.eventMinTime) this.eventMinTime = pp.EventLTime;
     for (const events of pp.Events ?? []) {
