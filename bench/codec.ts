@@ -18,6 +18,7 @@
 // does not use it: it is a speed reference only.
 
 import { cpus } from 'node:os';
+import { concatBytes } from '../src/wire/bytes.js';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Packr } from 'msgpackr';
@@ -98,17 +99,6 @@ function unpackBody(message: Uint8Array): unknown {
   return packr.unpack(message.subarray(prefixOf(message).length));
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** What msgpackr needs to rebuild a packet: each message's type prefix and its body as a JS object. */
 interface BaselinePart {
@@ -127,7 +117,7 @@ function baselineDecodePacket(data: Uint8Array, keyring: Keyring | undefined): n
 }
 
 function baselineEncodePacket(plan: readonly BaselinePart[], options: PacketEncodeOptions): Uint8Array {
-  return encodePacket(plan.map((p) => concat([p.prefix, packr.pack(p.body)])), options);
+  return encodePacket(plan.map((p) => concatBytes(p.prefix, packr.pack(p.body))), options);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,9 +210,9 @@ function ackCase(): BenchCase {
       return n;
     },
     baselineEncode: () => {
-      const coordinateBytes = concat([Uint8Array.of(PING_VERSION), packr.pack(coordinateObject)]);
+      const coordinateBytes = concatBytes(Uint8Array.of(PING_VERSION), packr.pack(coordinateObject));
       const body = { ...(plan?.body as Record<string, unknown>), Payload: coordinateBytes };
-      return concat([Uint8Array.of(MessageType.ack), packr.pack(body)]);
+      return concatBytes(Uint8Array.of(MessageType.ack), packr.pack(body));
     },
   };
 }
@@ -386,7 +376,7 @@ function pushPullCases(): BenchCase[] {
       baselineEncode: () => {
         const parts = [Uint8Array.of(MessageType.pushPull), ...memberlistObjects.map((o) => packr.pack(o))];
         parts.push(Uint8Array.of(2), packr.pack(serfObject)); // 2: Serf's pushPull message type
-        const body = concat(parts);
+        const body = concatBytes(...parts);
         return compress ? compressMessage(body) : body;
       },
     };

@@ -666,13 +666,11 @@ export class Serf implements ProtocolEngine {
   private handleUserEvent(msg: SerfUserEvent): boolean {
     this.eventClock.witness(msg.LTime);
     if (msg.LTime < this.eventMinTime) return false;
-    const size = BigInt(this.eventBuffer.length);
-    const cur = this.eventClock.time();
-    if (cur > size && msg.LTime < cur - size) {
-      this.log('WARN', `received old event ${msg.Name} from time ${msg.LTime} (current: ${cur})`);
+    if (outsideWindow(msg.LTime, this.eventClock.time(), this.eventBuffer.length)) {
+      this.log('WARN', `received old event ${msg.Name} from time ${msg.LTime} (current: ${this.eventClock.time()})`);
       return false;
     }
-    const idx = Number(msg.LTime % size);
+    const idx = Number(msg.LTime % BigInt(this.eventBuffer.length));
     let seen = this.eventBuffer[idx] ?? null;
     if (seen !== null && seen.lTime === msg.LTime) {
       for (const previous of seen.events) {
@@ -736,13 +734,11 @@ export class Serf implements ProtocolEngine {
   private handleQuery(query: SerfQuery): boolean {
     this.queryClock.witness(query.LTime);
     if (query.LTime < this.queryMinTime) return false;
-    const size = BigInt(this.queryBuffer.length);
-    const cur = this.queryClock.time();
-    if (cur > size && query.LTime < cur - size) {
-      this.log('WARN', `received old query ${query.Name} from time ${query.LTime} (current: ${cur})`);
+    if (outsideWindow(query.LTime, this.queryClock.time(), this.queryBuffer.length)) {
+      this.log('WARN', `received old query ${query.Name} from time ${query.LTime} (current: ${this.queryClock.time()})`);
       return false;
     }
-    const idx = Number(query.LTime % size);
+    const idx = Number(query.LTime % BigInt(this.queryBuffer.length));
     let seen = this.queryBuffer[idx] ?? null;
     if (seen !== null && seen.lTime === query.LTime) {
       if (seen.ids.includes(query.ID)) return false;
@@ -1110,6 +1106,15 @@ export class Serf implements ProtocolEngine {
       for (const e of events.Events ?? []) this.handleUserEvent({ LTime: events.LTime, Name: e.Name, Payload: e.Payload, CC: false });
     }
   }
+}
+
+/**
+ * An event or query older than the ring buffer that dedupes them can no longer be told from one
+ * already seen, so Serf drops it (serf.go handleUserEvent/handleQuery: "received old event").
+ */
+function outsideWindow(lTime: bigint, current: bigint, bufferSize: number): boolean {
+  const size = BigInt(bufferSize);
+  return current > size && lTime < current - size;
 }
 
 function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {

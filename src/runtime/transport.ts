@@ -7,6 +7,7 @@ import { addressToString, ipToString, parseIpv4, parseIpv6, type Address } from 
 import type { Effect, LogLevel } from '../protocol/effects.js';
 import type { ProtocolEngine } from '../protocol/engine.js';
 import type { StreamResult } from '../protocol/memberlist.js';
+import { concatBytes } from '../wire/bytes.js';
 import { parseStream } from '../wire/stream.js';
 import { monotonicMs } from './clock.js';
 
@@ -151,7 +152,7 @@ export class Transport {
     this.sockets.add(socket);
     const ip = ipBytes(socket.remoteAddress ?? '') ?? new Uint8Array(4);
     const from: Address = { ip, port: socket.remotePort ?? 0 };
-    let buf = new Uint8Array(0);
+    let buf: Uint8Array = new Uint8Array(0);
     let done = false;
     const finish = (reply: Uint8Array | null): void => {
       if (done) return;
@@ -164,10 +165,7 @@ export class Transport {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('data', (chunk: Buffer) => {
       if (done) return;
-      const next = new Uint8Array(buf.length + chunk.length);
-      next.set(buf);
-      next.set(chunk, buf.length);
-      buf = next;
+      buf = concatBytes(buf, chunk);
       const parsed = parseStream(buf, engine.streamOptions());
       if (parsed.status === 'incomplete') return;
       if (parsed.status === 'error') {
@@ -189,7 +187,7 @@ export class Transport {
     if (engine === null) return;
     this.counters.tcpOut++;
     let settled = false;
-    let buf = new Uint8Array(0);
+    let buf: Uint8Array = new Uint8Array(0);
     const socket = net.connect({ host: ipToString(effect.to.ip), port: effect.to.port });
     this.sockets.add(socket);
     const settle = (result: StreamResult): void => {
@@ -212,10 +210,7 @@ export class Transport {
       settle({ ok: false, reason: 'EOF' });
     });
     socket.on('data', (chunk: Buffer) => {
-      const next = new Uint8Array(buf.length + chunk.length);
-      next.set(buf);
-      next.set(chunk, buf.length);
-      buf = next;
+      buf = concatBytes(buf, chunk);
       const parsed = parseStream(buf, engine.streamOptions());
       if (parsed.status === 'complete') settle({ ok: true, message: parsed.message });
       else if (parsed.status === 'error') settle({ ok: false, reason: parsed.error.message });

@@ -11,6 +11,7 @@ import { MsgpackWriter } from '../../src/wire/msgpack-writer.js';
 import { compressMessage } from '../../src/wire/packet.js';
 import { encodeStruct } from '../../src/wire/schema.js';
 import { relayHeaderSchema } from '../../src/wire/serf-schemas.js';
+import { concatBytes } from '../../src/wire/bytes.js';
 
 /** mulberry32: tiny, fast, and good enough to steer a fuzzer. */
 export class Rng {
@@ -68,17 +69,6 @@ export function seededRandomBytes(seed: number): RandomBytes {
   return (n) => rng.bytes(n);
 }
 
-export function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Byte mutators. Each returns a new array; inputs (often fixture views) are never written.
@@ -117,21 +107,21 @@ function truncate(input: Uint8Array, rng: Rng): Uint8Array {
 
 function extend(input: Uint8Array, rng: Rng): Uint8Array {
   const n = rng.chance(0.9) ? rng.range(1, 64) : rng.range(65, 4096);
-  return concat(input, rng.bytes(n));
+  return concatBytes(input, rng.bytes(n));
 }
 
 function insertRun(input: Uint8Array, rng: Rng): Uint8Array {
   const at = rng.below(input.length + 1);
   const n = rng.range(1, 32);
   const run = rng.chance(0.5) ? rng.bytes(n) : new Uint8Array(n).fill(rng.chance(0.5) ? rng.pick(BOUNDARY_BYTES) : rng.u32() & 0xff);
-  return concat(input.subarray(0, at), run, input.subarray(at));
+  return concatBytes(input.subarray(0, at), run, input.subarray(at));
 }
 
 function deleteRun(input: Uint8Array, rng: Rng): Uint8Array {
   if (input.length === 0) return input.slice();
   const at = rng.below(input.length);
   const n = rng.range(1, Math.min(32, input.length - at));
-  return concat(input.subarray(0, at), input.subarray(at + n));
+  return concatBytes(input.subarray(0, at), input.subarray(at + n));
 }
 
 /** A length field: `width` bytes big-endian at `at` (width 0: the low bits of a fix-family byte). */
@@ -205,7 +195,7 @@ function lyingLength(input: Uint8Array, rng: Rng): Uint8Array {
 
 const encoder = new TextEncoder();
 /** Integer fields that announce how many bytes or items follow in a stream (reference §5.1, §5.3). */
-const DECLARED_LENGTH_KEYS = ['Nodes', 'UserStateLen', 'UserMsgLen'].map((k) => concat(Uint8Array.of(0xa0 | k.length), encoder.encode(k)));
+const DECLARED_LENGTH_KEYS = ['Nodes', 'UserStateLen', 'UserMsgLen'].map((k) => concatBytes(Uint8Array.of(0xa0 | k.length), encoder.encode(k)));
 
 /** Rewrites the integer after a Nodes/UserStateLen/UserMsgLen key to another encoding and value. */
 function lieAboutDeclaredLength(input: Uint8Array, rng: Rng): Uint8Array {
@@ -222,7 +212,7 @@ function lieAboutDeclaredLength(input: Uint8Array, rng: Rng): Uint8Array {
     Uint8Array.of(0xcf, 0, 0x20, 0, 0, 0, 0, 0, 0), Uint8Array.of(0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
     Uint8Array.of(0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0), Uint8Array.of(0xd2, 0xff, 0xff, 0xff, 0xff), Uint8Array.of(0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0),
   ]);
-  return concat(input.subarray(0, at), replacement, input.subarray(Math.min(input.length, at + old)));
+  return concatBytes(input.subarray(0, at), replacement, input.subarray(Math.min(input.length, at + old)));
 }
 
 /** Size of the msgpack integer starting with `b` (1 when it is not one: replace just that byte). */
@@ -246,7 +236,7 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number
 
 function splice(input: Uint8Array, rng: Rng, pool: MutationPool): Uint8Array {
   const other = rng.pick(pool.inputs);
-  return concat(input.subarray(0, rng.below(input.length + 1)), other.subarray(rng.below(other.length + 1)));
+  return concatBytes(input.subarray(0, rng.below(input.length + 1)), other.subarray(rng.below(other.length + 1)));
 }
 
 export const mutators = { bitFlips, boundaryByte, truncate, extend, insertRun, deleteRun, lyingLength, splice } as const satisfies Record<string, Mutator>;
@@ -278,7 +268,7 @@ export function rawCompound(parts: readonly Uint8Array[], count = parts.length):
     table[2 + 2 * i] = (p.length >>> 8) & 0xff;
     table[3 + 2 * i] = p.length & 0xff;
   });
-  return concat(table, ...parts.slice(0, count));
+  return concatBytes(table, ...parts.slice(0, count));
 }
 
 export function nestCompress(inner: Uint8Array, times: number): Uint8Array {
@@ -332,13 +322,13 @@ const nestedRelay: Generator = (rng, pool) => {
     const w = new MsgpackWriter('gossip');
     w.byte(9);
     encodeStruct(w, relayHeaderSchema, { DestAddr: { IP: rng.bytes(rng.chance(0.5) ? 4 : 16), Port: rng.below(0x10000), Zone: '' }, DestName: 'n' });
-    serf = concat(w.finish(), serf);
+    serf = concatBytes(w.finish(), serf);
   }
-  return concat(Uint8Array.of(8), serf);
+  return concatBytes(Uint8Array.of(8), serf);
 };
 
 /** A user message carrying a compound: a wrapper where only a plain message may be. */
-const wrapperInsideMessage: Generator = (rng, pool) => rawCompound([concat(Uint8Array.of(8), rawCompound(pickMessages(rng, pool, 2)))]);
+const wrapperInsideMessage: Generator = (rng, pool) => rawCompound([concatBytes(Uint8Array.of(8), rawCompound(pickMessages(rng, pool, 2)))]);
 
 export const generators = {
   nestedCompression, nestedCompound, zeroLengthParts, fullCount, compoundInCompressInCompound, wrapperInsideMessage, nestedRelay,

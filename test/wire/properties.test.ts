@@ -18,7 +18,8 @@ import { loadIndex } from '../helpers/fixtures.js';
 import {
   BOUNDARY_LENGTHS, aesKey, boundaryStrings, memberlistMessage, packetMessage, queryFilter, serfMessage, streamMessage,
 } from './arbitraries.js';
-import { Rng, concat, seededRandomBytes } from './mutate.js';
+import { Rng, seededRandomBytes } from './mutate.js';
+import { concatBytes } from '../../src/wire/bytes.js';
 
 const SEED = 42;
 const runs = (numRuns: number): fc.Parameters<unknown> => ({ seed: SEED, numRuns });
@@ -225,7 +226,7 @@ describe('TCP streams', () => {
         assert.deepStrictEqual(parsed.layers, layers);
 
         // A Go peer may keep writing after the message: what follows is left alone.
-        const followed = parseStream(concat(bytes, trailer), parseOptions);
+        const followed = parseStream(concatBytes(bytes, trailer), parseOptions);
         assert.ok(followed.status === 'complete' && followed.consumed === bytes.length);
 
         // Canonical: re-encoding what was parsed gives the same bytes (same nonces).
@@ -277,8 +278,8 @@ describe('decoders on arbitrary bytes', () => {
   // Arbitrary bytes, often starting with a real message type so decoding gets past the first byte.
   const garbage = fc.oneof(
     fc.uint8Array({ maxLength: 300 }),
-    fc.tuple(fc.integer({ min: 0, max: 13 }), fc.uint8Array({ maxLength: 300 })).map(([type, rest]) => concat(Uint8Array.of(type), rest)),
-    fc.tuple(fc.integer({ min: 0, max: 9 }), fc.uint8Array({ maxLength: 300 })).map(([type, rest]) => concat(Uint8Array.of(8, type), rest)),
+    fc.tuple(fc.integer({ min: 0, max: 13 }), fc.uint8Array({ maxLength: 300 })).map(([type, rest]) => concatBytes(Uint8Array.of(type), rest)),
+    fc.tuple(fc.integer({ min: 0, max: 9 }), fc.uint8Array({ maxLength: 300 })).map(([type, rest]) => concatBytes(Uint8Array.of(8, type), rest)),
   );
 
   function assertNoInternalError(r: { ok: true } | { ok: false; error: WireError }): void {

@@ -1,0 +1,14 @@
+// Small byte-array helpers shared by the codec, the runtime, tests and benchmarks.
+
+/** The parts joined into one new array. */
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
