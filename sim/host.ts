@@ -112,6 +112,7 @@ export class SimHost<E extends SimEngine = SimEngine> {
     const gen = this.generation;
     net.stats.streamsOpened++;
     net.stats.streamBytes += effect.bytes.length;
+    net.countSent(this.id, effect.bytes.length, false);
     let settled = false;
     const settle = (result: StreamResult): void => {
       if (settled) return;
@@ -133,6 +134,7 @@ export class SimHost<E extends SimEngine = SimEngine> {
         if (reply === null) return settle({ ok: false, reason: 'EOF' });
         if (net.isBlocked(target.id, this.id)) return;
         net.stats.streamBytes += reply.length;
+        net.countSent(target.id, reply.length, false);
         world.scheduler.after(net.delay(target.id, this.id), () => {
           const parsed = parseStream(reply, this.engine.streamOptions());
           if (parsed.status === 'complete') settle({ ok: true, message: parsed.message });

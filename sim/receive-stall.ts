@@ -18,8 +18,8 @@
 // The stall wraps the engine's input methods on the instance; a restart (a new engine) ends it.
 import type { Address } from '../src/protocol/address.js';
 import type { Effect } from '../src/protocol/effects.js';
-import type { Memberlist, StreamResult } from '../src/protocol/memberlist.js';
-import type { SimCluster } from './cluster.js';
+import type { StreamResult } from '../src/protocol/memberlist.js';
+import type { ClusterEngine, SimClusterBase } from './cluster-base.js';
 import type { SimHost } from './host.js';
 
 export const RECEIVE_QUEUE_LIMIT = 4096;
@@ -39,15 +39,16 @@ interface Wrapped {
 
 const TIMEOUT: StreamResult = { ok: false, reason: 'i/o timeout' };
 
-export class ReceiveStalls {
-  private readonly wrapped = new Map<Memberlist, Wrapped>();
+export class ReceiveStalls<E extends ClusterEngine = ClusterEngine> {
+  private readonly wrapped = new Map<E, Wrapped>();
   /** Datagrams dropped because a stalled node's queue was full. */
   dropped = 0;
 
-  constructor(private readonly cluster: SimCluster) {}
+  /** Works on any simulated cluster: the membership core's (SimCluster) or Serf's (SerfCluster). */
+  constructor(private readonly cluster: SimClusterBase<E>) {}
 
   isStalled(name: string): boolean {
-    return this.wrapped.get(this.cluster.node(name))?.stalled ?? false;
+    return this.wrapped.get(this.cluster.host(name).engine)?.stalled ?? false;
   }
 
   /**
@@ -79,7 +80,7 @@ export class ReceiveStalls {
     host.flush();
   }
 
-  private wrap(host: SimHost<Memberlist>): Wrapped {
+  private wrap(host: SimHost<E>): Wrapped {
     const engine = host.engine;
     const existing = this.wrapped.get(engine);
     if (existing !== undefined) return existing;

@@ -11,6 +11,7 @@ import { SimHost } from './host.js';
 import type { LatencyModel } from './network.js';
 import { SimClusterBase } from './cluster-base.js';
 import { simAddress } from './cluster.js';
+import type { MemberStateObserver } from '../src/protocol/memberlist.js';
 import { replaySnapshot, Snapshotter, type SnapshotWrite } from '../src/cluster/snapshot.js';
 
 export interface RecordedSerfEvent {
@@ -32,6 +33,10 @@ export interface SerfClusterOptions {
   readonly logLines?: number;
   /** Give every agent a snapshot file (kept in memory; lines not yet flushed are lost in a crash). */
   readonly snapshots?: boolean;
+  /** Keep every event in `events` (default true; big scenario runs record through onEvent instead). */
+  readonly recordEvents?: boolean;
+  /** A watcher of the named agent's membership view (MemberlistEnv.onMemberState), per process. */
+  readonly onMemberState?: (name: string) => MemberStateObserver;
 }
 
 /** A simulated snapshot file: what reached the disk, and lines still buffered in the process. */
@@ -110,9 +115,10 @@ export class SerfCluster extends SimClusterBase<Serf> {
       {
         rng: this.world.rng.fork(),
         ...this.snapshotFor(name),
+        ...(o.onMemberState === undefined ? {} : { onMemberState: o.onMemberState(name) }),
         onEvent: (event) => {
           const recorded = { atMs: this.now, observer: name, event };
-          this.events.push(recorded);
+          if (o.recordEvents !== false) this.events.push(recorded);
           this.onEvent?.(recorded);
         },
       },
@@ -143,6 +149,24 @@ export class SerfCluster extends SimClusterBase<Serf> {
       this.join(host.name, [first.name]);
       this.run(staggerMs);
     }
+  }
+
+  /**
+   * Adds agents that start as a formed cluster: each already knows every other as alive
+   * (Memberlist.preloadMembers, as SimCluster.formConverged), so a run can begin from a big
+   * formed cluster without replaying the broadcast storm of its formation.
+   */
+  formConverged(names: readonly string[]): SimHost<Serf>[] {
+    const added = names.map((name) => this.addNode(name));
+    const states = added.map((h) => {
+      const self = h.engine.memberlist.localNode();
+      return { Name: self.name, Addr: self.addr, Port: self.port, Meta: self.meta, Incarnation: self.incarnation, State: 0, Vsn: Uint8Array.from(self.vsn) };
+    });
+    for (const h of added) {
+      h.engine.memberlist.preloadMembers(this.now, states);
+      h.flush();
+    }
+    return added;
   }
 
   override running(): SimHost<Serf>[] {

@@ -1,4 +1,5 @@
-// The deterministic experiments of issue #3 (`npm run experiments -- [NAME] [--json] [--seed N] [--quick]`).
+// The deterministic experiments of issue #3 (`shoal sim experiment [NAME] [--json] [--seed N] [--quick]`,
+// or `npm run experiments -- …`; run-experiments.ts is that script).
 // Each experiment runs the real protocol core and codec on the simulator and prints its figures
 // beside the reference figures (SWIM, memberlist, real Serf). Figures are a pure function of the
 // seed; only the wall and CPU times vary from run to run.
@@ -19,21 +20,40 @@ import { speed } from './speed.js';
 export const EXPERIMENTS: readonly Experiment[] = [firstDetection, crashToDead, dissemination, lifeguard, speed, partitionHeal];
 const DEFAULT_SEED = 1;
 
+let invocation = 'npm run experiments --';
+
 function usage(): string {
   return [
-    'usage: npm run experiments -- [NAME] [--json] [--seed N] [--quick]',
+    `usage: ${invocation} [NAME] [--json] [--seed N] [--quick]`,
     '',
     'experiments:',
     ...EXPERIMENTS.map((e) => `  ${e.name.padEnd(16)} ${e.summary}`),
   ].join('\n');
 }
 
+class UsageError extends Error {}
+
 function fail(message: string): never {
-  console.error(`${message}\n\n${usage()}`);
-  process.exit(2);
+  throw new UsageError(message);
 }
 
-function main(argv: readonly string[]): void {
+/**
+ * Runs the experiments as `invocation` (how the user called them, for usage and replay lines)
+ * with these arguments; returns the exit code (2: bad arguments, after printing why).
+ */
+export function experimentsMain(argv: readonly string[], as = 'npm run experiments --'): number {
+  invocation = as;
+  try {
+    run(argv);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`${err.message}\n\n${usage()}`);
+    return 2;
+  }
+}
+
+function run(argv: readonly string[]): void {
   let parsed;
   try {
     parsed = parseArgs({
@@ -68,9 +88,8 @@ function main(argv: readonly string[]): void {
     } else {
       if (i > 0) console.log('');
       console.log(report.text);
-      console.log(`(seed ${seed}${values.quick ? ', --quick' : ''}; replay: npm run experiments -- ${experiment.name} --seed ${seed}${values.quick ? ' --quick' : ''})`);
+      console.log(`(seed ${seed}${values.quick ? ', --quick' : ''}; replay: ${invocation} ${experiment.name} --seed ${seed}${values.quick ? ' --quick' : ''})`);
     }
   }
 }
 
-main(process.argv.slice(2));

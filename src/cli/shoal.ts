@@ -10,6 +10,7 @@ import { registerDecode } from './decode.js';
 import { registerAgent } from './agent.js';
 import { registerDemo } from './demo.js';
 import { normaliseFlags } from './flags.js';
+import { registerSim } from './sim.js';
 
 /**
  * The version in package.json, found by walking up from this file: it sits at dist/src/cli when
@@ -36,5 +37,6 @@ registerDecode(program);
 registerAgent(program);
 registerDemo(program);
 registerClientCommands(program);
+registerSim(program);
 
 await program.parseAsync(normaliseFlags(process.argv.slice(2)), { from: 'user' });

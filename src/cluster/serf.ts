@@ -9,7 +9,7 @@ import { makeConfig } from '../protocol/config.js';
 import type { Delegates } from '../protocol/delegates.js';
 import type { Effect, LogLevel, Timer } from '../protocol/effects.js';
 import type { ProtocolEngine } from '../protocol/engine.js';
-import { Memberlist, type StreamResult } from '../protocol/memberlist.js';
+import { Memberlist, type MemberStateObserver, type StreamResult } from '../protocol/memberlist.js';
 import type { NodeView } from '../protocol/node-state.js';
 import type { Rng } from '../protocol/rng.js';
 import type { StreamMessage, StreamOptions } from '../wire/stream.js';
@@ -103,6 +103,8 @@ export interface SerfEnv {
   readonly snapshot?: { readonly snapshotter: Snapshotter; readonly write: (w: SnapshotWrite) => void };
   /** What the snapshot file held at start: clocks to restore and previous peers to rejoin. */
   readonly restored?: SnapshotReplay;
+  /** Passed to the membership core (MemberlistEnv.onMemberState): the simulator watches views. */
+  readonly onMemberState?: MemberStateObserver;
 }
 
 const TIMER_PREFIX = 'serf:';
@@ -150,7 +152,11 @@ export class Serf implements ProtocolEngine {
       delegateProtocolMax: SERF_PROTOCOL_MAX,
       delegateProtocolVersion: c.protocolVersion,
     });
-    this.memberlist = new Memberlist(mlConfig, this.delegates(), env.randomBytes === undefined ? { rng: env.rng } : { rng: env.rng, randomBytes: env.randomBytes });
+    this.memberlist = new Memberlist(mlConfig, this.delegates(), {
+      rng: env.rng,
+      ...(env.randomBytes === undefined ? {} : { randomBytes: env.randomBytes }),
+      ...(env.onMemberState === undefined ? {} : { onMemberState: env.onMemberState }),
+    });
     const numNodes = (): number => this.memberStates.size;
     this.intentQueue = new TransmitLimitedQueue(mlConfig.retransmitMult, numNodes);
     this.eventQueue = new TransmitLimitedQueue(mlConfig.retransmitMult, numNodes);

@@ -61,6 +61,11 @@ export interface MemberlistConfig extends Timings {
   readonly udpBufferSize: number;
   /** 0 disables reclaiming a dead node's name from a new address (Serf's default). */
   readonly deadNodeReclaimTimeMs: number;
+  /**
+   * TESTS ONLY: never refute an accusation about ourselves. It breaks the protocol on purpose so
+   * the simulator's tests can show its checkers fail; no agent or CLI option sets it.
+   */
+  readonly testOnlyDisableRefutation?: boolean;
 }
 
 export interface ConfigInput extends Partial<Omit<MemberlistConfig, 'name' | 'advertise'>> {

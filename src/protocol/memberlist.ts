@@ -40,7 +40,16 @@ export interface MemberlistEnv {
   readonly rng: Rng;
   /** Nonces for encryption; the simulator passes its seeded generator, the runtime the OS's. */
   readonly randomBytes?: (n: number) => Uint8Array;
+  /**
+   * Sees every change of a member's state or incarnation in this node's view (state -1: the
+   * member was forgotten, reaped after GossipToTheDeadTime). The simulator's checkers and
+   * timelines watch views through it; the runtime leaves it unset.
+   */
+  readonly onMemberState?: MemberStateObserver;
 }
+
+/** (time, member, new state or -1 for forgotten, incarnation held) — see MemberlistEnv.onMemberState. */
+export type MemberStateObserver = (nowMs: number, name: string, state: NodeStateType | -1, incarnation: number) => void;
 
 export type StreamResult = { readonly ok: true; readonly message: StreamMessage } | { readonly ok: false; readonly reason: string };
 
@@ -170,6 +179,7 @@ export class Memberlist implements ProtocolEngine {
       const state = nodeFromPushState(r, this.nowMs);
       this.nodeMap.set(r.Name, state);
       this.nodes.push(state);
+      this.env.onMemberState?.(this.nowMs, state.name, state.state, state.incarnation);
       this.delegates.notifyJoin?.(this.nowMs, viewOf(state));
     }
     this.resetNodes();
@@ -465,6 +475,7 @@ export class Memberlist implements ProtocolEngine {
       if (n.state === NodeStateType.dead && this.nowMs - n.stateChangeMs > this.config.gossipToTheDeadTimeMs) {
         this.nodeMap.delete(n.name);
         this.stats.nodesReaped++;
+        this.env.onMemberState?.(this.nowMs, n.name, -1, n.incarnation);
       } else {
         keep.push(n);
       }
@@ -709,6 +720,7 @@ export class Memberlist implements ProtocolEngine {
         state.state = NodeStateType.alive;
         state.stateChangeMs = this.nowMs;
       }
+      this.env.onMemberState?.(this.nowMs, state.name, state.state, state.incarnation);
     }
     if (oldState === NodeStateType.dead || oldState === NodeStateType.left) {
       this.delegates.notifyJoin?.(this.nowMs, viewOf(state));
@@ -744,6 +756,7 @@ export class Memberlist implements ProtocolEngine {
     state.incarnation = s.Incarnation;
     state.state = NodeStateType.suspect;
     state.stateChangeMs = this.nowMs;
+    this.env.onMemberState?.(this.nowMs, state.name, state.state, state.incarnation);
     const changeMs = this.nowMs;
     const { minMs, maxMs, k } = suspicionBounds(c.suspicionMult, c.suspicionMaxTimeoutMult, this.estNumNodes(), c.probeIntervalMs);
     const suspicion = new Suspicion(s.From, k, minMs, maxMs, this.nowMs);
@@ -787,18 +800,23 @@ export class Memberlist implements ProtocolEngine {
     state.incarnation = d.Incarnation;
     state.state = d.Node === d.From ? NodeStateType.left : NodeStateType.dead;
     state.stateChangeMs = this.nowMs;
+    this.env.onMemberState?.(this.nowMs, state.name, state.state, state.incarnation);
     if (state.state === NodeStateType.dead) this.stats.declaredDead++;
     this.delegates.notifyLeave?.(this.nowMs, viewOf(state));
   }
 
   /** Beats an accusation with a higher incarnation (memberlist refute; Lifeguard counts it against our health). */
   private refute(me: NodeState, accusedInc: number): void {
+    // A deliberately broken build for the simulator's own tests: without refutation a healthy
+    // node wrongly suspected is declared dead, and the scenario checkers must catch it.
+    if (this.config.testOnlyDisableRefutation === true) return;
     let inc = this.nextIncarnation();
     if (accusedInc >= inc) {
       this.incarnation = (accusedInc + 1) >>> 0;
       inc = this.incarnation;
     }
     me.incarnation = inc;
+    this.env.onMemberState?.(this.nowMs, me.name, me.state, inc);
     this.awareness.applyDelta(1);
     this.stats.refutations++;
     const a: Alive = { Incarnation: inc, Node: me.name, Addr: me.addr, Port: me.port, Meta: me.meta, Vsn: Uint8Array.of(me.pMin, me.pMax, me.pCur, me.dMin, me.dMax, me.dCur) };

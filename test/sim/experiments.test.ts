@@ -126,7 +126,7 @@ test('receive stall: timers keep running, so the stalled node times out on acks 
 });
 
 test('the experiments CLI refuses an unknown name with exit code 2 and lists the names', () => {
-  const main = fileURLToPath(new URL('../../sim/experiments/main.js', import.meta.url));
+  const main = fileURLToPath(new URL('../../sim/experiments/run-experiments.js', import.meta.url));
   const run = spawnSync(process.execPath, [main, 'no-such-experiment'], { encoding: 'utf8' });
   assert.equal(run.status, 2);
   for (const name of ['first-detection', 'crash-to-dead', 'dissemination', 'lifeguard', 'speed']) assert.match(run.stderr, new RegExp(name));

@@ -1,0 +1,145 @@
+// `shoal sim FILE... [--seed N | --seeds A..B] [--json] [--junit FILE] [--html FILE] [--quiet]`
+// runs scenario files on the deterministic simulator; `shoal sim experiment [NAME]` runs the
+// experiments of the membership core. Exit codes: 0 every checker and assertion held, 1 one
+// failed (the replay command is printed), 2 a scenario file (or an argument) is invalid.
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { experimentsMain } from '../../sim/experiments/main.js';
+import { runScenario } from '../../sim/scenario/execute.js';
+import { loadScenarioFile, ScenarioError } from '../../sim/scenario/load.js';
+import { htmlReport } from '../../sim/scenario/report-html.js';
+import { junitReport } from '../../sim/scenario/report-junit.js';
+import { textReport } from '../../sim/scenario/report-text.js';
+import { jsonReport, type RunResult } from '../../sim/scenario/result.js';
+import { sweep } from '../../sim/scenario/sweep.js';
+import type { Scenario } from '../../sim/scenario/types.js';
+
+export const SimExit = { ok: 0, failed: 1, invalid: 2 } as const;
+
+interface SimOptions {
+  readonly seed?: string;
+  readonly seeds?: string;
+  readonly json?: boolean;
+  readonly junit?: string;
+  readonly html?: string;
+  readonly quiet?: boolean;
+  readonly threads?: string;
+}
+
+class UsageError extends Error {}
+
+function parseSeed(text: string, flag: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n > 0xffffffff) throw new UsageError(`${flag} wants an integer from 0 to 4294967295, got '${text}'`);
+  return n;
+}
+
+function parseSeeds(text: string): number[] {
+  const m = /^(\d+)\.\.(\d+)$/.exec(text);
+  if (m === null) throw new UsageError(`--seeds wants a range A..B (like 1..200), got '${text}'`);
+  const a = parseSeed(m[1] as string, '--seeds');
+  const b = parseSeed(m[2] as string, '--seeds');
+  if (b < a) throw new UsageError(`--seeds ${text} runs backwards`);
+  if (b - a >= 100_000) throw new UsageError(`--seeds ${text} is more than 100000 runs`);
+  return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+}
+
+/** Runs the scenario files; returns the exit code. */
+export async function simMain(files: readonly string[], options: SimOptions, print: (line: string) => void = console.log, printError: (line: string) => void = console.error): Promise<number> {
+  let scenarios: Scenario[];
+  let seeds: number[] | null = null;
+  try {
+    if (files.length === 0) throw new UsageError('shoal sim wants at least one scenario file (YAML); see docs/simulator.md');
+    if (options.seed !== undefined && options.seeds !== undefined) throw new UsageError('give --seed or --seeds, not both');
+    if (options.seed !== undefined) seeds = [parseSeed(options.seed, '--seed')];
+    if (options.seeds !== undefined) seeds = parseSeeds(options.seeds);
+    scenarios = files.map((f) => loadScenarioFile(f));
+  } catch (err) {
+    if (err instanceof ScenarioError || err instanceof UsageError) {
+      printError(`shoal sim: ${err.message}`);
+      return SimExit.invalid;
+    }
+    throw err;
+  }
+
+  if (options.seeds !== undefined && seeds !== null) return runSweep(scenarios, seeds, options, print, printError);
+
+  const results: RunResult[] = [];
+  for (const scenario of scenarios) {
+    const result = runScenario(scenario, seeds === null ? {} : { seed: seeds[0] as number });
+    results.push(result);
+    if (options.json !== true) {
+      print(textReport(result, { quiet: options.quiet === true }));
+      if (!result.passed && options.quiet !== true) print('');
+    }
+  }
+  if (options.json === true) print(results.length === 1 ? jsonReport(results[0] as RunResult).trimEnd() : JSON.stringify(results, null, 2));
+  writeReports(results, options);
+  const failed = results.filter((r) => !r.passed);
+  for (const r of failed) printError(`shoal sim: ${r.scenario.name} failed; replay it with: ${r.replay}`);
+  return failed.length === 0 ? SimExit.ok : SimExit.failed;
+}
+
+function writeReports(results: readonly RunResult[], options: SimOptions): void {
+  if (options.junit !== undefined) writeFileSync(options.junit, junitReport(results));
+  if (options.html !== undefined) writeFileSync(options.html, htmlReport(results));
+}
+
+async function runSweep(scenarios: readonly Scenario[], seeds: readonly number[], options: SimOptions, print: (line: string) => void, printError: (line: string) => void): Promise<number> {
+  const tasks = scenarios.flatMap((s) => seeds.map((seed) => ({ file: s.file, seed })));
+  const threads = options.threads === undefined ? undefined : parseSeed(options.threads, '--threads');
+  const started = process.hrtime.bigint();
+  const results = await sweep(tasks, {
+    ...(threads === undefined ? {} : { threads: Math.max(1, threads) }),
+    onResult: (_task, r) => {
+      if (options.json === true) return;
+      if (!r.passed) print(textReport({ ...r, timeline: emptyTimeline() }, { quiet: true }));
+      else if (options.quiet !== true) print(`PASSED  ${r.scenario.name} seed ${r.scenario.seed} (${r.wall?.seconds ?? '?'} s)`);
+    },
+  });
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (options.json === true) for (const r of results) print(JSON.stringify(r));
+  if (options.junit !== undefined) writeFileSync(options.junit, junitReport(results.map((r) => ({ ...r, timeline: emptyTimeline() }))));
+  if (options.html !== undefined) printError('shoal sim: --html is for single runs (a sweep keeps no timelines); replay a seed with --seed N --html FILE');
+  const lines: string[] = ['', `sweep: ${tasks.length} runs on ${threads ?? 'every'} core(s) in ${wallSeconds.toFixed(1)} s`];
+  for (const s of scenarios) {
+    const mine = results.filter((r) => r.scenario.file === s.file);
+    const passed = mine.filter((r) => r.passed).length;
+    lines.push(`  ${passed === mine.length ? 'PASSED' : 'FAILED'}  ${s.name}: ${passed}/${mine.length} seeds passed${passed === mine.length ? '' : `; failing seeds: ${mine.filter((r) => !r.passed).map((r) => r.scenario.seed).join(' ')}`}`);
+  }
+  if (options.json !== true) print(lines.join('\n'));
+  const failed = results.filter((r) => !r.passed);
+  for (const r of failed.slice(0, 20)) printError(`shoal sim: ${r.scenario.name} seed ${r.scenario.seed} failed; replay it with: ${r.replay}`);
+  return failed.length === 0 ? SimExit.ok : SimExit.failed;
+}
+
+function emptyTimeline(): RunResult['timeline'] {
+  return { endSeconds: 0, healSeconds: null, faults: [], actions: [], suspicions: [], refutations: [], samples: [], nodeStates: {} };
+}
+
+export function registerSim(program: Command): void {
+  const sim = program
+    .command('sim')
+    .description('run scenario files (YAML) on the deterministic simulator: faults, workload, checkers, reports (docs/simulator.md)')
+    .argument('[files...]', 'scenario files')
+    .option('--seed <n>', "run with this seed instead of the file's")
+    .option('--seeds <a..b>', 'run every seed from a to b, spread over worker threads (one per core)')
+    .option('--threads <n>', 'worker threads for --seeds (default: one per core)')
+    .option('--json', 'print the JSON report instead of the summary')
+    .option('--junit <file>', 'write a JUnit XML report (one test case per checker and assertion)')
+    .option('--html <file>', 'write a self-contained HTML report with an SVG timeline')
+    .option('--quiet', 'print only failures (and one line per run)')
+    .addHelpText('after', '\nExit codes: 0 every checker and assertion held, 1 one failed (the replay command is printed), 2 an invalid scenario.')
+    .action(async (files: string[], options: SimOptions) => {
+      process.exitCode = await simMain(files, options);
+    });
+  sim
+    .command('experiment')
+    .description('run the membership experiments (first-detection, crash-to-dead, dissemination, lifeguard, speed, partition-heal) and print their tables')
+    .argument('[args...]', 'NAME [--json] [--seed N] [--quick]')
+    .allowUnknownOption(true)
+    .helpOption(false)
+    .action((args: string[]) => {
+      process.exitCode = experimentsMain(args, 'shoal sim experiment');
+    });
+}
