@@ -396,9 +396,12 @@ class Checker {
       case 'leave':
         return { kind, nodes: this.nodes(node, kind) };
       case 'restart': {
-        if (!isMap(node)) return { kind, nodes: this.nodes(node, 'restart'), snapshot: false };
-        const m = this.entries(node, 'restart', ['nodes', 'snapshot']);
-        return { kind, nodes: this.nodes(m.get('nodes'), 'restart.nodes'), snapshot: m.has('snapshot') ? this.boolean(m.get('snapshot'), 'restart.snapshot') : false };
+        if (!isMap(node)) return { kind, nodes: this.nodes(node, 'restart'), snapshot: false, everyMs: 0 };
+        const m = this.entries(node, 'restart', ['nodes', 'snapshot', 'every']);
+        const nodes = this.nodes(m.get('nodes'), 'restart.nodes');
+        const everyMs = m.has('every') ? this.duration(m.get('every'), 'restart.every') : 0;
+        if (everyMs * (nodes.length - 1) >= untilHealMs) this.fail(m.get('every'), 'restart.every: expected the last restart before the final heal');
+        return { kind, nodes, snapshot: m.has('snapshot') ? this.boolean(m.get('snapshot'), 'restart.snapshot') : false, everyMs };
       }
       case 'join': {
         if (!isMap(node)) return { kind, nodes: this.nodes(node, 'join'), overMs: 0, via: [0] };

@@ -339,7 +339,11 @@ export class ScenarioRun {
         for (const i of action.nodes) this.crash(i);
         return;
       case 'restart':
-        for (const i of action.nodes) this.restart(i, action.snapshot);
+        // `every`: one after the other (a rolling restart); otherwise all at once.
+        action.nodes.forEach((i, k) => {
+          if (action.everyMs === 0) this.restart(i, action.snapshot);
+          else this.cluster.world.scheduler.after(k * action.everyMs, () => this.restart(i, action.snapshot));
+        });
         return;
       case 'join': {
         const step = action.nodes.length > 1 ? action.overMs / (action.nodes.length - 1) : 0;

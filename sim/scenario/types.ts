@@ -30,7 +30,7 @@ export type FaultSpec =
 
 export type ActionSpec =
   | { readonly kind: 'crash'; readonly nodes: NodeSet }
-  | { readonly kind: 'restart'; readonly nodes: NodeSet; readonly snapshot: boolean }
+  | { readonly kind: 'restart'; readonly nodes: NodeSet; readonly snapshot: boolean; readonly everyMs: number }
   | { readonly kind: 'join'; readonly nodes: NodeSet; readonly overMs: number; readonly via: NodeSet }
   | { readonly kind: 'leave'; readonly nodes: NodeSet }
   | { readonly kind: 'tags'; readonly nodes: NodeSet; readonly tags: ReadonlyMap<string, string> }
