@@ -4,7 +4,9 @@
 // Every process and the tmux server are ended in after hooks; every wait is bounded.
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -95,6 +97,8 @@ class Tmux {
     } catch {
       // already gone
     }
+    // tmux leaves the socket file of a killed server behind.
+    rmSync(join(process.env['TMUX_TMPDIR'] ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
   }
 }
 
@@ -105,7 +109,7 @@ async function waitForScreen(tmux: Tmux, what: string, limitMs: number, ok: (scr
   try {
     await waitFor(what, limitMs, () => ok((last = tmux.screen())));
   } catch (err) {
-    throw new Error(`${(err as Error).message}; the screen was:\n${last.join('\n')}`);
+    throw new Error(`${(err as Error).message}; the screen was:\n${last.join('\n')}`, { cause: err });
   }
   return last;
 }
