@@ -187,12 +187,12 @@ export class TuiModel {
     if (row?.status === 'suspect' && row.suspectedBy.includes(by)) return;
     // memberlist logs a probe's failure even when the member was declared failed meanwhile; suspectNode then ignores it.
     if (row !== undefined && row.status !== 'alive' && row.status !== 'suspect') return;
+    // Already suspected by others: this is one more accuser.
+    if (row?.status === 'suspect') return this.confirmed(nowMs, name, by);
     if (row !== undefined) {
-      if (row.status !== 'suspect') {
-        row.suspectedBy = [];
-        this.setStatus(nowMs, row, 'suspect', `suspected by ${by}`);
-      }
-      if (!row.suspectedBy.includes(by)) row.suspectedBy.push(by);
+      row.suspectedBy = [];
+      this.setStatus(nowMs, row, 'suspect', `suspected by ${by}`);
+      row.suspectedBy.push(by);
     }
     this.addLog(nowMs, 'suspect', `${by} suspects ${name}`);
     this.lastChangeMs = nowMs;
@@ -202,7 +202,10 @@ export class TuiModel {
   /** Another member confirmed a suspicion (Lifeguard: independent confirmations shorten the timeout). */
   confirmed(nowMs: number, name: string, by: string): void {
     const row = this.members.get(name);
-    if (row !== undefined && !row.suspectedBy.includes(by)) row.suspectedBy.push(by);
+    if (row !== undefined) {
+      if (row.suspectedBy.includes(by) || (row.status !== 'suspect' && row.status !== 'alive')) return;
+      row.suspectedBy.push(by);
+    }
     this.addLog(nowMs, 'suspect', `${by} also suspects ${name}`);
     this.changed();
   }
