@@ -9,6 +9,7 @@ import { registerClientCommands } from './commands/index.js';
 import { registerDecode } from './decode.js';
 import { registerAgent } from './agent.js';
 import { registerDemo } from './demo.js';
+import { registerTui } from './tui.js';
 import { normaliseFlags } from './flags.js';
 import { registerSim } from './sim.js';
 
@@ -36,6 +37,7 @@ const program = new Command('shoal')
 registerDecode(program);
 registerAgent(program);
 registerDemo(program);
+registerTui(program);
 registerClientCommands(program);
 registerSim(program);
 

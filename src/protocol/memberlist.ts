@@ -717,6 +717,8 @@ export class Memberlist implements ProtocolEngine {
       state.addr = a.Addr;
       state.port = a.Port;
       if (state.state !== NodeStateType.alive) {
+        // Not in memberlist: names the refutation so `shoal tui` can show who refuted a suspicion.
+        if (oldState === NodeStateType.suspect) this.log('DEBUG', `suspect ${a.Node} refuted (incarnation ${a.Incarnation})`);
         state.state = NodeStateType.alive;
         state.stateChangeMs = this.nowMs;
       }
@@ -739,6 +741,7 @@ export class Memberlist implements ProtocolEngine {
     if (existing !== undefined) {
       // Lifeguard §IV-B: an independent confirmation shortens the timeout; pass it on once.
       if (existing.suspicion.confirm(s.From, this.nowMs)) {
+        this.log('DEBUG', `suspect ${s.Node} confirmed (from: ${s.From})`);
         this.queueMemberlistBroadcast(s.Node, { type: 'suspect', body: s });
         this.cancel(existing.timerId);
         existing.timerId = this.schedule('suspicion', existing.suspicion.deadlineMs - this.nowMs, () => this.suspicionExpired(s.Node, state.stateChangeMs, existing.suspicion));
@@ -752,6 +755,8 @@ export class Memberlist implements ProtocolEngine {
       return;
     }
     this.queueMemberlistBroadcast(s.Node, { type: 'suspect', body: s });
+    // Not in memberlist, which logs only its own failed probes: says who suspected whom (`shoal tui`).
+    this.log('DEBUG', `marking ${s.Node} as suspect (from: ${s.From})`);
     this.stats.suspicionsStarted++;
     state.incarnation = s.Incarnation;
     state.state = NodeStateType.suspect;
