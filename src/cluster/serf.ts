@@ -103,6 +103,11 @@ export interface SerfEnv {
   readonly snapshot?: { readonly snapshotter: Snapshotter; readonly write: (w: SnapshotWrite) => void };
   /** What the snapshot file held at start: clocks to restore and previous peers to rejoin. */
   readonly restored?: SnapshotReplay;
+  /**
+   * Sees every user message before Serf decodes it; returning true takes it (Serf then ignores
+   * it). shoal's catalog uses a type byte Serf never sends (src/catalog/codec.ts).
+   */
+  readonly onExtensionMessage?: (nowMs: number, payload: Uint8Array) => boolean;
 }
 
 const TIMER_PREFIX = 'serf:';
@@ -1010,6 +1015,7 @@ export class Serf implements ProtocolEngine {
 
   /** serf delegate.go NotifyMsg: handle, and pass on what was news. */
   private notifyMsg(payload: Uint8Array): void {
+    if (this.env.onExtensionMessage?.(this.nowMs, payload) === true) return;
     let msg: SerfMessage;
     try {
       msg = decodeSerfMessage(payload);
