@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import { lookup } from 'node:dns/promises';
 import type { LogLevel } from '../protocol/effects.js';
 import type { ProfileName } from '../protocol/config.js';
-import { Serf, type SerfEvent } from '../cluster/serf.js';
+import type { Serf, SerfEvent } from '../cluster/serf.js';
+import { ShoalNode } from '../catalog/node.js';
 import type { SerfConfig } from '../cluster/config.js';
 import { COMPACT_TMP_EXT, replaySnapshot, Snapshotter, type SnapshotReplay, type SnapshotWrite } from '../cluster/snapshot.js';
 import { Keyring } from '../wire/encryption.js';
@@ -67,6 +68,8 @@ export interface LogLine {
 /** Events: 'serf' (SerfEvent), 'log' (LogLine), 'shutdown'. */
 export class Agent extends EventEmitter {
   readonly serf: Serf;
+  /** Serf plus the gossiped catalog (src/catalog): the engine the transport drives. */
+  readonly node: ShoalNode;
   readonly transport: Transport;
   readonly keyring: Keyring | undefined;
   private snapshotFd: number | null = null;
@@ -89,7 +92,7 @@ export class Agent extends EventEmitter {
       this.snapshotFd = openSync(path, 'a');
       snapshot = { snapshotter, write: (w) => this.writeSnapshot(path, w) };
     }
-    this.serf = new Serf(
+    this.node = new ShoalNode(
       {
         nodeName: config.nodeName,
         tags: config.tags,
@@ -105,7 +108,10 @@ export class Agent extends EventEmitter {
         ...(snapshot === undefined ? {} : { snapshot }),
         ...(restored === undefined ? {} : { restored }),
       },
+      // Wall-clock microseconds: a restarted agent's catalog entry is newer than its previous run's.
+      { versionBase: Date.now() * 1000 },
     );
+    this.serf = this.node.serf;
   }
 
   /**
@@ -137,8 +143,8 @@ export class Agent extends EventEmitter {
     for (const w of restored?.warnings ?? []) agent.log('WARN', `agent: snapshot line ${w.line}: ${w.reason}`);
     const a = agent;
     beforeStart?.(a);
-    transport.attach(a.serf);
-    transport.drive((serf, now) => (serf as Serf).start(now));
+    transport.attach(a.node);
+    transport.drive((_engine, now) => a.node.start(now));
     return a;
   }
 
@@ -179,7 +185,7 @@ export class Agent extends EventEmitter {
     }
     return new Promise((resolve) => {
       try {
-        this.act((serf, now) => serf.setTags(now, tags, () => resolve(null)));
+        this.actNode((node, now) => node.setTags(now, tags, () => resolve(null)));
       } catch (err) {
         resolve(err instanceof Error ? err.message : String(err));
       }
@@ -207,10 +213,21 @@ export class Agent extends EventEmitter {
 
   /** Runs something on the Serf engine now and carries out its effects. */
   act<T>(fn: (serf: Serf, nowMs: number) => T): T {
+    return this.actNode((node, now) => fn(node.serf, now));
+  }
+
+  /** Runs something on the node (Serf and the catalog) now and carries out its effects. */
+  actNode<T>(fn: (node: ShoalNode, nowMs: number) => T): T {
     let out: T | undefined;
-    this.transport.drive((serf, now) => {
-      out = fn(serf as Serf, now);
+    let threw: unknown = null;
+    this.transport.drive((_engine, now) => {
+      try {
+        out = fn(this.node, now);
+      } catch (err) {
+        threw = err;
+      }
     });
+    if (threw !== null) throw threw;
     return out as T;
   }
 

@@ -13,11 +13,15 @@ import { parseIpv4, parseIpv6 } from '../protocol/address.js';
 import { SERF_PROTOCOL_MAX, SERF_PROTOCOL_MIN } from '../cluster/config.js';
 import type { AgentConfig, SerfOverrides } from './agent.js';
 import { describeScript, isValidFilter, parseEventScript, type EventScript } from './handlers.js';
+import { DefinitionError, parseServiceDefinition, type ServiceDefinition } from './service-definition.js';
 
 /** config.go DefaultBindPort. */
 export const DEFAULT_BIND_PORT = 7946;
 /** config.go DefaultConfig RPCAddr. */
 export const DEFAULT_RPC_ADDR = '127.0.0.1:7373';
+/** Consul's HTTP API and DNS addresses (shoal serves both; see docs/catalog.md). */
+export const DEFAULT_HTTP_ADDR = '127.0.0.1:8500';
+export const DEFAULT_DNS_ADDR = '127.0.0.1:8600';
 /** command.go minRetryInterval and minBroadcastTimeout. */
 const MIN_RETRY_INTERVAL_MS = 1_000;
 const MIN_BROADCAST_TIMEOUT_MS = 1_000;
@@ -62,9 +66,13 @@ export interface Settings {
   userEventSizeLimit?: number;
   disableNameResolution?: boolean;
   disableCoordinates?: boolean;
+  httpAddr?: string;
+  dnsAddr?: string;
+  /** Consul-format service definitions (`service` and `services` keys), in file order. */
+  services?: ServiceDefinition[];
 }
 
-type Kind = 'string' | 'bool' | 'int' | 'strings' | 'tags' | 'duration';
+type Kind = 'string' | 'bool' | 'int' | 'strings' | 'tags' | 'duration' | 'service' | 'services';
 
 interface Field {
   readonly key: keyof Settings;
@@ -125,6 +133,12 @@ export const JSON_FIELDS: Readonly<Record<string, Field>> = {
   user_event_size_limit: { key: 'userEventSizeLimit', kind: 'int', check: SIZE },
   disable_name_resolution: { key: 'disableNameResolution', kind: 'bool' },
   disable_coordinates: { key: 'disableCoordinates', kind: 'bool' },
+  // shoal's own: Consul's addresses and service definitions (Consul spells them addresses.http,
+  // ports.http; one flat key each is simpler and cannot be confused with Serf's).
+  http_addr: { key: 'httpAddr', kind: 'string', check: HOST_PORT },
+  dns_addr: { key: 'dnsAddr', kind: 'string', check: HOST_PORT },
+  service: { key: 'services', kind: 'service' },
+  services: { key: 'services', kind: 'services' },
 };
 
 /** Serf keys shoal knows but does not implement: named in the error rather than called unknown. */
@@ -159,6 +173,8 @@ export const FLAG_FIELDS: Readonly<Record<string, Field>> = {
   'reconnect-timeout': JSON_FIELDS['reconnect_timeout'] as Field,
   'tombstone-timeout': JSON_FIELDS['tombstone_timeout'] as Field,
   'broadcast-timeout': JSON_FIELDS['broadcast_timeout'] as Field,
+  'http-addr': JSON_FIELDS['http_addr'] as Field,
+  'dns-addr': JSON_FIELDS['dns_addr'] as Field,
 };
 
 function show(value: unknown): string {
@@ -292,6 +308,18 @@ function convert(where: string, field: Field, raw: unknown, fromFlag: boolean): 
       value = tags;
       break;
     }
+    case 'service':
+    case 'services': {
+      const list = field.kind === 'service' ? [raw] : raw;
+      if (!Array.isArray(list)) fail('an array of service definitions');
+      try {
+        value = (list as unknown[]).map((def, i) => parseServiceDefinition(def, field.kind === 'service' ? where : `${where}[${i}]`));
+      } catch (err) {
+        if (err instanceof DefinitionError) throw new ConfigError(err.message);
+        throw err;
+      }
+      break;
+    }
   }
   const check = field.check as { expected: string; valid: (v: unknown) => boolean } | undefined;
   if (check !== undefined && !check.valid(value)) {
@@ -344,6 +372,7 @@ export function mergeSettings(a: Settings, b: Settings): Settings {
     if (value === undefined) continue;
     if (key === 'tags') out.tags = new Map([...(a.tags ?? []), ...(value as Map<string, string>)]);
     else if (key === 'startJoin' || key === 'retryJoin' || key === 'eventHandlers') out[key] = [...(a[key] ?? []), ...(value as string[])];
+    else if (key === 'services') out.services = [...(a.services ?? []), ...(value as ServiceDefinition[])];
     // A boolean set false at a later level does not undo an earlier true (MergeConfig).
     else if (typeof value === 'boolean') (out as Record<string, unknown>)[key] = value || a[key] === true;
     else (out as Record<string, unknown>)[key] = value;
@@ -397,6 +426,12 @@ export interface ResolvedAgent {
   readonly leaveOnTerminate: boolean;
   readonly skipLeaveOnInterrupt: boolean;
   readonly logJson: boolean;
+  readonly httpAddr: string;
+  readonly dnsAddr: string;
+  /** Whether each address was set (flag or file): a default one that is taken is skipped with a warning. */
+  readonly httpAddrSet: boolean;
+  readonly dnsAddrSet: boolean;
+  readonly services: ServiceDefinition[];
   /** The bind address as Serf prints it. */
   readonly bindAddr: string;
   /** Lines Serf prints as "Warning: …" or informational notes at start. */
@@ -548,6 +583,11 @@ export function resolveSettings(fromFiles: Settings, fromFlags: Settings, host: 
     replayOnJoin: s.replayOnJoin === true,
     rpcAddr: s.rpcAddr ?? DEFAULT_RPC_ADDR,
     rpcAuth: s.rpcAuth ?? '',
+    httpAddr: s.httpAddr ?? DEFAULT_HTTP_ADDR,
+    dnsAddr: s.dnsAddr ?? DEFAULT_DNS_ADDR,
+    httpAddrSet: s.httpAddr !== undefined,
+    dnsAddrSet: s.dnsAddr !== undefined,
+    services: s.services ?? [],
     leaveOnTerminate: s.leaveOnTerminate === true,
     skipLeaveOnInterrupt: s.skipLeaveOnInterrupt === true,
     logJson: s.logJson === true,

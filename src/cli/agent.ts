@@ -10,6 +10,9 @@ import { Agent, type LogLine } from '../agent/agent.js';
 import { ConfigError, FLAG_FIELDS, loadAgentConfig, parseLogLevel, type HostInfo, type ResolvedAgent } from '../agent/config.js';
 import { CoalescedFeed, ScriptEventHandler } from '../agent/handlers.js';
 import { RpcServer } from '../agent/rpc-server.js';
+import { AgentServices } from '../agent/services.js';
+import { HttpApi } from '../agent/http-api.js';
+import { DnsServer } from '../agent/dns.js';
 import type { SerfEvent } from '../cluster/serf.js';
 import type { LogLevel } from '../protocol/effects.js';
 
@@ -77,6 +80,8 @@ const FLAGS: ReadonlyArray<readonly [string, string | null, string, Repeatable?]
   ['log-json', null, 'write the log as JSON lines instead of readable lines'],
   ['rpc-addr', '<ip:port>', 'address of the RPC listener (default: 127.0.0.1:7373)'],
   ['rpc-auth', '<key>', 'auth key RPC clients must present'],
+  ['http-addr', '<ip:port>', 'address of the Consul-compatible HTTP API (default: 127.0.0.1:8500)'],
+  ['dns-addr', '<ip:port>', 'address of the Consul-compatible DNS server, UDP and TCP (default: 127.0.0.1:8600)'],
   ['reconnect-timeout', '<duration>', 'how long failed members are kept before they are reaped (default: 24h)'],
   ['tombstone-timeout', '<duration>', 'how long left members are kept before they are reaped (default: 24h)'],
   ['broadcast-timeout', '<duration>', 'longest wait for a leave or force-leave broadcast (default: 5s)'],
@@ -267,12 +272,48 @@ async function runAgent(flags: Record<string, unknown>, configPaths: readonly st
     fail(`Error starting RPC listener: ${err instanceof Error ? err.message : String(err)}`);
   }
   out.ui('Starting shoal agent RPC...');
+  // Service discovery (docs/catalog.md): the agent's own services from the config files, the
+  // Consul-compatible HTTP API and DNS over the gossiped catalog.
+  const services = new AgentServices(live);
+  for (const def of config.services) {
+    try {
+      services.registerService(def);
+    } catch (err) {
+      await rpc.close();
+      await live.shutdown();
+      fail(`service ${JSON.stringify(def.service.ID)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const httpApi = new HttpApi(live, services);
+  const dns = new DnsServer(() => live.node.catalog);
+  // An address the user set must work; a default one already taken (several agents on one host,
+  // as `shoal demo` runs them) is skipped with a warning naming the flag that moves it.
+  const serve = async (what: string, addr: string, set: boolean, flag: string, listen: () => Promise<void>): Promise<string> => {
+    try {
+      await listen();
+      return addr;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (!set && message.includes('EADDRINUSE')) {
+        out.ui(`Warning: ${what} not started: ${addr} is in use (give ${flag} to serve it elsewhere)`);
+        return 'disabled (address in use)';
+      }
+      services.stop();
+      await Promise.all([httpApi.close(), dns.close(), rpc.close()]);
+      await live.shutdown();
+      fail(message);
+    }
+  };
+  const httpShown = await serve('HTTP API', config.httpAddr, config.httpAddrSet, '-http-addr', () => httpApi.listen(config.httpAddr));
+  const dnsShown = await serve('DNS', config.dnsAddr, config.dnsAddrSet, '-dns-addr', () => dns.listen(config.dnsAddr));
   const advertise = live.serf.localMember();
   out.ui('shoal agent running!');
   out.ui(`                 Node name: '${config.agent.nodeName}'`, '    ');
   out.ui(`                 Bind addr: '${config.bindAddr}'`, '    ');
   if (config.agent.advertiseIp !== undefined) out.ui(`            Advertise addr: '${config.agent.advertiseIp}:${advertise.port}'`, '    ');
   out.ui(`                  RPC addr: '${config.rpcAddr}'`, '    ');
+  out.ui(`                 HTTP addr: '${httpShown}'`, '    ');
+  out.ui(`                  DNS addr: '${dnsShown}'`, '    ');
   out.ui(`                 Encrypted: ${live.keyring !== undefined}`, '    ');
   out.ui(`                  Snapshot: ${config.agent.snapshotPath !== undefined}`, '    ');
   out.ui(`                   Profile: ${config.agent.profile}`, '    ');
@@ -291,6 +332,8 @@ async function runAgent(flags: Record<string, unknown>, configPaths: readonly st
     exiting = true;
     try {
       await rpc.close();
+      services.stop();
+      await Promise.all([httpApi.close(), dns.close()]);
       log('INFO', 'agent: requesting serf shutdown');
       await live.shutdown();
       log('INFO', 'agent: shutdown complete');

@@ -105,6 +105,11 @@ export interface SerfEnv {
   readonly restored?: SnapshotReplay;
   /** Passed to the membership core (MemberlistEnv.onMemberState): the simulator watches views. */
   readonly onMemberState?: MemberStateObserver;
+  /**
+   * Sees every user message before Serf decodes it; returning true takes it (Serf then ignores
+   * it). shoal's catalog uses a type byte Serf never sends (src/catalog/codec.ts).
+   */
+  readonly onExtensionMessage?: (nowMs: number, payload: Uint8Array) => boolean;
 }
 
 const TIMER_PREFIX = 'serf:';
@@ -1016,6 +1021,7 @@ export class Serf implements ProtocolEngine {
 
   /** serf delegate.go NotifyMsg: handle, and pass on what was news. */
   private notifyMsg(payload: Uint8Array): void {
+    if (this.env.onExtensionMessage?.(this.nowMs, payload) === true) return;
     let msg: SerfMessage;
     try {
       msg = decodeSerfMessage(payload);

@@ -344,6 +344,21 @@ export class Memberlist implements ProtocolEngine {
     return true;
   }
 
+  /**
+   * Sends a user message to a member over TCP, for payloads too large for one packet (memberlist
+   * SendReliable). No answer is read; a failure is only logged.
+   */
+  sendReliable(nowMs: number, nodeName: string, payload: Uint8Array): boolean {
+    this.advance(nowMs);
+    const node = this.nodeMap.get(nodeName);
+    if (node === undefined) return false;
+    const message: StreamMessage = { type: 'user', header: { UserMsgLen: payload.length }, payload };
+    this.openStream(addressOf(node), message, false, this.nowMs + this.config.tcpTimeoutMs, (result) => {
+      if (!result.ok) this.log('DEBUG', `failed to send a reliable user message to ${nodeName}: ${result.reason}`);
+    });
+    return true;
+  }
+
   // ---------------------------------------------------------------- receiving packets
 
   /** One UDP datagram arrived. Malformed packets are counted and dropped. */

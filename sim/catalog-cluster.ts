@@ -1,0 +1,125 @@
+// A cluster of simulated shoal nodes (Serf + the gossiped catalog) for catalog stories and the
+// catalog experiment, with a checker: every running node's catalog matches the truth (each
+// running node's own registrations; services of failed nodes critical, of left nodes gone).
+import { addressToString, type Address } from '../src/protocol/address.js';
+import type { ProfileName, ConfigInput } from '../src/protocol/config.js';
+import type { SerfConfigInput } from '../src/cluster/config.js';
+import { ShoalNode } from '../src/catalog/node.js';
+import type { GossipConfig } from '../src/catalog/gossip.js';
+import type { Check, Service } from '../src/catalog/types.js';
+import { SimHost } from './host.js';
+import type { LatencyModel } from './network.js';
+import { SimClusterBase } from './cluster-base.js';
+import { simAddress } from './cluster.js';
+
+export interface CatalogClusterOptions {
+  readonly seed: number;
+  readonly profile?: ProfileName;
+  readonly memberlist?: Partial<Omit<ConfigInput, 'name' | 'advertise' | 'profile'>>;
+  readonly serf?: Partial<Omit<SerfConfigInput, 'nodeName' | 'memberlist'>>;
+  readonly gossip?: Partial<GossipConfig>;
+  readonly latency?: LatencyModel;
+  readonly logLines?: number;
+}
+
+export class CatalogCluster extends SimClusterBase<ShoalNode> {
+  constructor(readonly options: CatalogClusterOptions) {
+    super(options.seed, options.latency);
+  }
+
+  addNode(name = `node-${this.hosts.length}`): SimHost<ShoalNode> {
+    if (this.byName.has(name)) throw new Error(`a node named ${name} already exists`);
+    const address = simAddress(this.hosts.length);
+    if (this.world.hostAt(address) !== undefined) throw new Error(`address ${addressToString(address)} is taken`);
+    const host = new SimHost<ShoalNode>(this.world, this.hosts.length, name, address, this.makeEngine(name, address));
+    host.logLimit = this.options.logLines ?? 0;
+    this.hosts.push(host);
+    this.byName.set(name, host);
+    this.world.register(host);
+    host.engine.start(this.now);
+    host.flush();
+    return host;
+  }
+
+  protected makeEngine(name: string, address: Address): ShoalNode {
+    const o = this.options;
+    return new ShoalNode(
+      { ...o.serf, nodeName: name, memberlist: { profile: o.profile ?? 'lan', ...o.memberlist, advertise: address } },
+      { rng: this.world.rng.fork() },
+      // Virtual microseconds: a restarted node starts above its previous run, as with the wall clock.
+      { versionBase: Math.floor(this.now * 1000), ...(o.gossip === undefined ? {} : { gossip: o.gossip }) },
+    );
+  }
+
+  node(name: string): ShoalNode {
+    return this.host(name).engine;
+  }
+
+  act<T>(name: string, run: (node: ShoalNode, nowMs: number) => T): T {
+    const host = this.host(name);
+    const out = run(host.engine, this.now);
+    host.flush();
+    return out;
+  }
+
+  join(name: string, seeds: readonly string[]): void {
+    this.act(name, (n, now) => n.serf.join(now, seeds.map((s) => this.host(s).address), false));
+  }
+
+  /** Adds `n` nodes, each joining through the first, `staggerMs` apart. */
+  grow(n: number, staggerMs = 10): void {
+    const first = this.hosts[0] ?? this.addNode();
+    while (this.hosts.length < n) {
+      const host = this.addNode();
+      this.join(host.name, [first.name]);
+      this.run(staggerMs);
+    }
+  }
+
+  register(name: string, service: Service, checks: readonly Check[] = []): void {
+    this.act(name, (n, now) => n.registerService(now, service, checks));
+  }
+
+  override running(): SimHost<ShoalNode>[] {
+    return this.hosts.filter((h) => h.running && h.engine.serf.currentState !== 'shutdown');
+  }
+
+  /**
+   * Nodes whose catalog differs from the truth, with the first difference: every running node
+   * must list every running node's services, with its checks as the owner holds them.
+   */
+  catalogMismatches(limit = 10): string[] {
+    const live = this.running();
+    const out: string[] = [];
+    for (const observer of live) {
+      const cat = observer.engine.catalog;
+      for (const subject of live) {
+        const truth = subject.engine.local;
+        const seen = cat.servicesOf(subject.name);
+        const want = truth.allServices();
+        if (seen.length !== want.length || !want.every((s) => seen.some((x) => x.ID === s.ID && x.Port === s.Port))) {
+          out.push(`${observer.name} sees ${seen.length} services of ${subject.name}, want ${want.length}`);
+        } else {
+          const checks = cat.checksOf(subject.name).filter((c) => c.CheckID !== 'serfHealth');
+          const bad = truth.allChecks().find((c) => !checks.some((x) => x.CheckID === c.CheckID && x.Status === c.Status));
+          if (bad !== undefined) out.push(`${observer.name} has check ${bad.CheckID} of ${subject.name} not ${bad.Status}`);
+        }
+        if (out.length >= limit) return out;
+      }
+    }
+    return out;
+  }
+
+  catalogConverged(): boolean {
+    return this.catalogMismatches(1).length === 0;
+  }
+}
+
+/** A plain service for stories and experiments. */
+export function simService(id: string, name: string, port: number, tags: readonly string[] = []): Service {
+  return { ID: id, Service: name, Tags: tags, Address: '', Port: port, Meta: {} };
+}
+
+export function simCheck(id: string, status: Check['Status'] = 'passing', serviceId = ''): Check {
+  return { CheckID: id, Name: id, Status: status, Notes: '', Output: '', ServiceID: serviceId, ServiceName: '', Type: 'ttl' };
+}

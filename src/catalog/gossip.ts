@@ -1,0 +1,255 @@
+// Spreading the catalog among shoal peers, sans-IO. Three mechanisms, each covering the others' gaps:
+//  1. hello: when a shoal peer appears, we send it our own entry (so a joiner learns every node
+//     and every node learns the joiner, in one message each);
+//  2. rumor: a local change goes to `fanout` random peers; a node that finds an entry news passes
+//     it on once to `fanout` others (infect-once push, SWIM §4.1's dissemination without piggyback);
+//  3. anti-entropy: every interval (scaled with cluster size, as memberlist's push/pull) a digest
+//     (node → version) goes to one random peer, which answers with what is newer on its side and
+//     asks for what is newer on ours — this repairs whatever lost packets and partitions left.
+// Local changes are rate-limited: at most one publication per `publishMinIntervalMs`, the first at
+// once and the rest coalesced, so a flapping check costs one entry per interval, not one per flap.
+import { pushPullScaleMs } from '../protocol/timing.js';
+import type { Rng } from '../protocol/rng.js';
+import type { LogLevel } from '../protocol/effects.js';
+import type { Catalog } from './catalog.js';
+import { decodeCatalogMessage, encodeCatalogMessage, type CatalogMessage } from './codec.js';
+import type { LocalCatalog } from './local.js';
+import type { NodeCatalog } from './types.js';
+
+export interface GossipConfig {
+  /** Smallest gap between two publications of our entry (rate limit for flapping checks). */
+  readonly publishMinIntervalMs: number;
+  /** Peers a rumor goes to from each node that finds it news. */
+  readonly fanout: number;
+  /** Anti-entropy period at 32 nodes or fewer; scaled like push/pull above that. */
+  readonly antiEntropyIntervalMs: number;
+  /** Largest message we build; states beyond it go in further messages. */
+  readonly maxMessageBytes: number;
+}
+
+export const DEFAULT_GOSSIP_CONFIG: GossipConfig = {
+  publishMinIntervalMs: 1_000,
+  fanout: 4,
+  antiEntropyIntervalMs: 10_000,
+  maxMessageBytes: 64 * 1024,
+};
+
+/** What the gossip layer needs from the engine around it. */
+export interface GossipPort {
+  /** Alive peers that announce shoal support, without us. */
+  peers(): readonly string[];
+  /** Delivers a catalog message to a peer (by UDP when it fits, else by TCP). */
+  send(node: string, payload: Uint8Array): void;
+  schedule(kind: string, delayMs: number, fn: () => void): void;
+  log(level: LogLevel, message: string): void;
+  readonly rng: Rng;
+}
+
+export class CatalogStats {
+  messagesIn = 0;
+  messagesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  malformed = 0;
+  statesApplied = 0;
+  statesStale = 0;
+  publications = 0;
+  /** Local changes folded into a later publication by the rate limit. */
+  coalesced = 0;
+  antiEntropyRounds = 0;
+}
+
+export class CatalogGossip {
+  readonly stats = new CatalogStats();
+  private nowMs = 0;
+  private lastPublishMs = -Infinity;
+  private publishPending = false;
+  private started = false;
+
+  constructor(
+    readonly catalog: Catalog,
+    readonly local: LocalCatalog,
+    private readonly port: GossipPort,
+    readonly config: GossipConfig = DEFAULT_GOSSIP_CONFIG,
+  ) {}
+
+  private get self(): string {
+    return this.local.node;
+  }
+
+  start(nowMs: number): void {
+    this.nowMs = nowMs;
+    if (this.started) return;
+    this.started = true;
+    this.catalog.apply(this.local.nextState());
+    // A random first delay spreads the rounds of agents started together.
+    this.port.schedule('antiEntropy', this.port.rng.int(this.config.antiEntropyIntervalMs) + 1, () => this.antiEntropyTick());
+  }
+
+  /** Something in the local catalog changed: publish now, or once the rate limit allows. */
+  localChanged(nowMs: number): void {
+    this.nowMs = Math.max(this.nowMs, nowMs);
+    if (this.publishPending) {
+      this.stats.coalesced++;
+      return;
+    }
+    const dueMs = this.lastPublishMs + this.config.publishMinIntervalMs;
+    if (this.nowMs >= dueMs) return this.publish();
+    this.publishPending = true;
+    this.port.schedule('publish', dueMs - this.nowMs, () => {
+      this.publishPending = false;
+      this.publish();
+    });
+  }
+
+  private publish(): void {
+    this.lastPublishMs = this.nowMs;
+    this.stats.publications++;
+    const state = this.local.nextState();
+    this.catalog.apply(state);
+    const targets = this.pick(this.config.fanout, new Set());
+    this.sendStates(targets, [state], true);
+  }
+
+  /** A shoal peer appeared: say hello with our own entry. */
+  peerAppeared(nowMs: number, node: string): void {
+    this.nowMs = Math.max(this.nowMs, nowMs);
+    const own = this.catalog.stateOf(this.self);
+    if (own !== undefined) this.sendStates([node], [own], false);
+  }
+
+  /** A catalog message from a peer. Malformed ones are counted and dropped. */
+  receive(nowMs: number, payload: Uint8Array): void {
+    this.nowMs = Math.max(this.nowMs, nowMs);
+    this.stats.messagesIn++;
+    this.stats.bytesIn += payload.length;
+    const decoded = decodeCatalogMessage(payload);
+    if (!decoded.ok) {
+      this.stats.malformed++;
+      this.port.log('DEBUG', `catalog: dropped a malformed message: ${decoded.reason}`);
+      return;
+    }
+    const msg = decoded.message;
+    switch (msg.kind) {
+      case 'states':
+        return this.receiveStates(msg.from, msg.forward, msg.states);
+      case 'digest':
+        return this.receiveDigest(msg.from, msg.versions);
+      case 'request':
+        return this.sendStates([msg.from], msg.nodes.flatMap((n) => this.catalog.stateOf(n) ?? []), false);
+    }
+  }
+
+  private receiveStates(from: string, forward: boolean, states: readonly NodeCatalog[]): void {
+    const news: NodeCatalog[] = [];
+    for (const s of states) {
+      if (s.node === this.self) {
+        // Someone holds an entry of ours at least as new as ours (a previous run's): refute it.
+        if (s.version >= this.local.version) {
+          this.local.witness(s.version);
+          this.localChanged(this.nowMs);
+        }
+        continue;
+      }
+      if (this.catalog.apply(s) === 'new') {
+        this.stats.statesApplied++;
+        news.push(s);
+      } else {
+        this.stats.statesStale++;
+      }
+    }
+    if (!forward || news.length === 0) return;
+    const exclude = new Set([from, ...news.map((s) => s.node)]);
+    this.sendStates(this.pick(this.config.fanout, exclude), news, true);
+  }
+
+  private receiveDigest(from: string, versions: ReadonlyMap<string, number>): void {
+    const want: string[] = [];
+    for (const [node, version] of versions) {
+      if (node === this.self) {
+        if (version >= this.local.version) {
+          this.local.witness(version);
+          this.localChanged(this.nowMs);
+        }
+        continue;
+      }
+      if (version > this.catalog.version(node)) want.push(node);
+    }
+    const give: NodeCatalog[] = [];
+    for (const [node, version] of this.catalog.versions()) {
+      if (version > (versions.get(node) ?? -1)) {
+        const s = this.catalog.stateOf(node);
+        if (s !== undefined) give.push(s);
+      }
+    }
+    this.sendStates([from], give, false);
+    if (want.length > 0) this.send(from, { kind: 'request', from: this.self, nodes: want });
+  }
+
+  private antiEntropyTick(): void {
+    const peers = this.port.peers();
+    this.port.schedule('antiEntropy', pushPullScaleMs(this.config.antiEntropyIntervalMs, peers.length + 1), () => this.antiEntropyTick());
+    const [peer] = this.pick(1, new Set());
+    if (peer === undefined) return;
+    this.stats.antiEntropyRounds++;
+    this.send(peer, { kind: 'digest', from: this.self, versions: this.catalog.versions() });
+  }
+
+  /** Sends states to each target, split so no message passes maxMessageBytes. */
+  private sendStates(targets: readonly string[], states: readonly NodeCatalog[], forward: boolean): void {
+    if (targets.length === 0 || states.length === 0) return;
+    const batches: NodeCatalog[][] = [];
+    let batch: NodeCatalog[] = [];
+    let bytes = 0;
+    for (const s of states) {
+      const size = estimateBytes(s);
+      if (batch.length > 0 && bytes + size > this.config.maxMessageBytes) {
+        batches.push(batch);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(s);
+      bytes += size;
+    }
+    batches.push(batch);
+    for (const b of batches) {
+      const payload = encodeCatalogMessage({ kind: 'states', from: this.self, forward, states: b });
+      for (const t of targets) this.sendBytes(t, payload);
+    }
+  }
+
+  private send(to: string, msg: CatalogMessage): void {
+    this.sendBytes(to, encodeCatalogMessage(msg));
+  }
+
+  private sendBytes(to: string, payload: Uint8Array): void {
+    this.stats.messagesOut++;
+    this.stats.bytesOut += payload.length;
+    this.port.send(to, payload);
+  }
+
+  /** Up to k distinct random peers, none in `exclude`. */
+  private pick(k: number, exclude: ReadonlySet<string>): string[] {
+    const pool = this.port.peers().filter((p) => !exclude.has(p));
+    const out: string[] = [];
+    while (out.length < k && pool.length > 0) {
+      const i = this.port.rng.int(pool.length);
+      out.push(pool[i] as string);
+      pool[i] = pool[pool.length - 1] as string;
+      pool.pop();
+    }
+    return out;
+  }
+}
+
+/** A cheap upper-bound estimate of a state's encoded size, for batching. */
+function estimateBytes(s: NodeCatalog): number {
+  let n = 32 + s.node.length;
+  for (const v of s.services) {
+    n += 64 + v.ID.length + v.Service.length + v.Address.length;
+    for (const t of v.Tags) n += 2 + t.length;
+    for (const [k, val] of Object.entries(v.Meta)) n += 4 + k.length + val.length;
+  }
+  for (const c of s.checks) n += 96 + c.CheckID.length + c.Name.length + c.Notes.length + c.Output.length * 3 + c.ServiceID.length + c.ServiceName.length;
+  return n;
+}
