@@ -3,11 +3,15 @@
 // kernel makes the faults (nftables). Needs root; CI runs as root. Longer runs and the figures:
 // `npm run testbed` (test/hosts/main.ts).
 //
-// Wall time: discovery ~10 s, then the three fault tests run side by side (one bed each):
-// partition ~30 s, loss 60 s, one-way ~60 s.
+// Wall time: discovery ~5 s, then the four fault tests run side by side (one bed each):
+// partition ~30 s, loss 70 s, one-way ~60 s, rejoin by discovery ~90–120 s.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { TestBed, testBedUnavailable, type BedAgent } from './testbed.js';
+import { sleep, TestBed, testBedUnavailable, type BedAgent } from './testbed.js';
+import { MDNS_POLL_INTERVAL_MS } from '../../src/agent/discover.js';
 import {
   crashAndDetect, detectionBoundMs, firstEvent, healBoundMs, partitionAndHeal, seconds, startDiscovering, underLoss, waitPairs, waitWhole,
   TIMINGS, type HostPlan,
@@ -60,6 +64,38 @@ describe('multi-host test bed', { skip: unavailable ?? false }, () => {
   });
 
   describe('faults', { concurrency: true }, () => {
+    test('discovery keeps working: an agent cut off until its peers forgot it comes back at the next mDNS poll', { timeout: 170_000 }, async (t) => {
+      // Serf's reconnect loop is turned off (reconnect_interval 1 h) and the partition outlasts
+      // memberlist's gossip to the dead (30 s): nothing but discovery's poll (every 60 s) can
+      // bring the agent back. Serf's own mDNS would not: it never joins an address twice.
+      const dir = mkdtempSync(join(tmpdir(), 'shoal-bed-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const config = join(dir, 'no-reconnect.json');
+      writeFileSync(config, JSON.stringify({ reconnect_interval: '1h' }));
+      const plan: HostPlan[] = [{ host: 'iso', kind: 'shoal' }, { host: 'r1', kind: 'shoal' }, { host: 'r2', kind: 'shoal' }];
+      const bed = await bedFor(t, plan);
+      const { agents, lastStartMs } = await startDiscovering(bed, plan, 'bed-rejoin', 200, [`-config-file=${config}`]);
+      assert.notEqual(await waitWhole(bed, agents, FORM_LIMIT_MS, lastStartMs), null, logs(agents));
+      const [iso, ...rest] = agents as [BedAgent, ...BedAgent[]];
+      const cutAt = Date.now();
+      await bed.partition([iso.host.name], rest.map((r) => r.host.name));
+      const failed = [
+        ...(await waitPairs(rest, [iso.name], 'failed', cutAt, detectionBoundMs(3))),
+        ...(await waitPairs([iso], rest.map((r) => r.name), 'failed', cutAt, detectionBoundMs(3))),
+      ];
+      assert.deepEqual(failed.filter((f) => f.ms === null), [], `the sides did not declare each other failed\n${logs(agents)}`);
+      // Past the gossip to the dead, then the links come back: nothing happens until a poll.
+      await sleep(Math.max(...failed.map((f) => f.ms as number)) + cutAt + TIMINGS.gossipToTheDeadTimeMs + 1_000 - Date.now());
+      const healAt = Date.now();
+      await bed.heal();
+      const wholeMs = await waitWhole(bed, agents, MDNS_POLL_INTERVAL_MS + 10_000, healAt);
+      assert.notEqual(wholeMs, null, `not whole within a poll interval of the heal\n${logs(agents)}`);
+      const rejoinedBy = agents.filter((a) => a.lines.some((l) => l.atMs >= healAt && /agent\.mdns: Joined \d+ hosts/.test(l.text)));
+      assert.ok(rejoinedBy.length > 0, `no agent rejoined through mDNS\n${logs(agents)}`);
+      assert.ok(agents.every((a) => !/attempting reconnect/.test(a.log())), 'Serf reconnect ran: it should be off in this test');
+      t.diagnostic(`whole ${seconds(wholeMs)} s after the heal, rejoined by mDNS at ${rejoinedBy.map((a) => a.name).join(', ')}`);
+    });
+
     test('3 + 2 partition: each side marks the other failed; after the heal all five alive within push/pull + detection bound', { timeout: 150_000 }, async (t) => {
       const plan: HostPlan[] = [
         { host: 'a1', kind: 'shoal' }, { host: 'a2', kind: 'shoal' }, { host: 'a3', kind: 'serf' }, { host: 'b1', kind: 'shoal' }, { host: 'b2', kind: 'serf' },
