@@ -14,7 +14,9 @@ import { Keyring } from '../wire/encryption.js';
 import { monotonicMs } from '../runtime/clock.js';
 import { osRandomBytes, osSeededRng } from '../runtime/random.js';
 import { ipBytes, Transport } from '../runtime/transport.js';
-import type { Address } from '../protocol/address.js';
+import { addressToString, ipToString, type Address } from '../protocol/address.js';
+import { MemberStatus } from '../cluster/member.js';
+import { MdnsDiscovery, type DiscoverConfig } from './discover.js';
 
 export interface AgentConfig {
   readonly nodeName: string;
@@ -39,6 +41,8 @@ export interface AgentConfig {
   readonly tagsFile?: string;
   /** Takes every log line instead of the default stderr output (the caller filters by level). */
   readonly logOutput?: (line: LogLine) => void;
+  /** mDNS discovery (Serf's -discover): advertise this agent and join the others found. */
+  readonly discover?: DiscoverConfig;
 }
 
 /** The Serf settings `serf agent` exposes in its config file. */
@@ -73,6 +77,7 @@ export class Agent extends EventEmitter {
   readonly transport: Transport;
   readonly keyring: Keyring | undefined;
   private snapshotFd: number | null = null;
+  private discovery: MdnsDiscovery | undefined;
   readonly startedAt = Date.now();
 
   private constructor(readonly config: AgentConfig, transport: Transport, restored: SnapshotReplay | undefined) {
@@ -145,7 +150,23 @@ export class Agent extends EventEmitter {
     beforeStart?.(a);
     transport.attach(a.node);
     transport.drive((_engine, now) => a.node.start(now));
+    if (config.discover !== undefined) await a.startDiscovery(config.discover);
     return a;
+  }
+
+  /** command.go startAgent: mDNS starts after the agent, advertising memberlist's local address. */
+  private async startDiscovery(config: DiscoverConfig): Promise<void> {
+    const local = this.serf.localMember();
+    try {
+      this.discovery = await MdnsDiscovery.start(config, { nodeName: this.config.nodeName, ip: ipToString(local.addr), port: local.port }, {
+        join: (addresses, replay) => this.join(addresses, replay),
+        isAliveMember: (address) => this.serf.members().some((m) => m.status === MemberStatus.alive && addressToString({ ip: m.addr, port: m.port }) === address),
+        log: (level, message) => this.log(level, message),
+      });
+    } catch (err) {
+      await this.shutdown();
+      throw new Error(`Error starting mDNS listener: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
   }
 
   log(level: LogLevel, message: string): void {
@@ -259,6 +280,7 @@ export class Agent extends EventEmitter {
   }
 
   async shutdown(): Promise<void> {
+    this.discovery?.stop();
     this.act((serf) => serf.shutdown());
     await this.transport.close();
     if (this.snapshotFd !== null) {

@@ -14,6 +14,7 @@ import { SERF_PROTOCOL_MAX, SERF_PROTOCOL_MIN } from '../cluster/config.js';
 import type { AgentConfig, SerfOverrides } from './agent.js';
 import { describeScript, isValidFilter, parseEventScript, type EventScript } from './handlers.js';
 import { DefinitionError, parseServiceDefinition, type ServiceDefinition } from './service-definition.js';
+import { checkClusterName, type DiscoverConfig } from './discover.js';
 
 /** config.go DefaultBindPort. */
 export const DEFAULT_BIND_PORT = 7946;
@@ -70,6 +71,10 @@ export interface Settings {
   dnsAddr?: string;
   /** Consul-format service definitions (`service` and `services` keys), in file order. */
   services?: ServiceDefinition[];
+  discover?: string;
+  mdnsInterface?: string;
+  mdnsDisableIpv4?: boolean;
+  mdnsDisableIpv6?: boolean;
 }
 
 type Kind = 'string' | 'bool' | 'int' | 'strings' | 'tags' | 'duration' | 'service' | 'services';
@@ -92,6 +97,7 @@ const PROTOCOL = {
 };
 const NON_NEGATIVE = { expected: 'an integer of 0 or more', valid: (v: number) => v >= 0 };
 const SIZE = { expected: 'a size in bytes above 0', valid: (v: number) => v > 0 };
+const DISCOVER = { expected: 'a cluster name that fits one DNS label (no dots or spaces)', valid: (v: string) => v === '' || checkClusterName(v) === null };
 const HANDLERS = {
   expected:
     '"[filter=]script" with filters member-join, member-leave, member-failed, member-update, member-reap, user, user:NAME, query, query:NAME (comma-separated)',
@@ -139,10 +145,18 @@ export const JSON_FIELDS: Readonly<Record<string, Field>> = {
   dns_addr: { key: 'dnsAddr', kind: 'string', check: HOST_PORT },
   service: { key: 'services', kind: 'service' },
   services: { key: 'services', kind: 'services' },
+  discover: { key: 'discover', kind: 'string', check: DISCOVER },
+};
+
+/** The keys of the "mdns" object (newer Serf's MDNSConfig: interface, disable_ipv4, disable_ipv6). */
+const MDNS_FIELDS: Readonly<Record<string, Field>> = {
+  interface: { key: 'mdnsInterface', kind: 'string' },
+  disable_ipv4: { key: 'mdnsDisableIpv4', kind: 'bool' },
+  disable_ipv6: { key: 'mdnsDisableIpv6', kind: 'bool' },
 };
 
 /** Serf keys shoal knows but does not implement: named in the error rather than called unknown. */
-const UNSUPPORTED_KEYS = new Set(['discover', 'interface', 'enable_syslog', 'syslog_facility', 'statsite_addr', 'statsd_addr', 'enable_compression']);
+const UNSUPPORTED_KEYS = new Set(['interface', 'enable_syslog', 'syslog_facility', 'statsite_addr', 'statsd_addr', 'enable_compression']);
 
 /** The flags, by their Serf names, for the settings they set (see src/cli/agent.ts). */
 export const FLAG_FIELDS: Readonly<Record<string, Field>> = {
@@ -175,6 +189,10 @@ export const FLAG_FIELDS: Readonly<Record<string, Field>> = {
   'broadcast-timeout': JSON_FIELDS['broadcast_timeout'] as Field,
   'http-addr': JSON_FIELDS['http_addr'] as Field,
   'dns-addr': JSON_FIELDS['dns_addr'] as Field,
+  discover: JSON_FIELDS['discover'] as Field,
+  'mdns-iface': MDNS_FIELDS['interface'] as Field,
+  'mdns-disable-ipv4': MDNS_FIELDS['disable_ipv4'] as Field,
+  'mdns-disable-ipv6': MDNS_FIELDS['disable_ipv6'] as Field,
 };
 
 function show(value: unknown): string {
@@ -343,12 +361,28 @@ export function decodeConfig(path: string, text: string): Settings {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${path}: expected a JSON object, got ${show(raw)}`);
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (name === 'mdns') {
+      Object.assign(out, decodeMdns(`${path}: field "mdns"`, value));
+      continue;
+    }
     const field = JSON_FIELDS[name];
     if (field === undefined) {
       if (UNSUPPORTED_KEYS.has(name)) throw new ConfigError(`${path}: field ${show(name)}: a Serf setting shoal does not support`);
       throw new ConfigError(`${path}: unknown field ${show(name)} (known: ${Object.keys(JSON_FIELDS).join(', ')})`);
     }
     out[field.key] = convert(`${path}: field ${show(name)}`, field, value, false);
+  }
+  return out as Settings;
+}
+
+/** The "mdns" object: its keys become the flat mdns* settings. */
+function decodeMdns(where: string, raw: unknown): Settings {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${where}: expected an object with interface, disable_ipv4, disable_ipv6, got ${show(raw)}`);
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    const field = MDNS_FIELDS[name];
+    if (field === undefined) throw new ConfigError(`${where}: unknown field ${show(name)} (known: ${Object.keys(MDNS_FIELDS).join(', ')})`);
+    out[field.key] = convert(`${where}.${name}`, field, value, false);
   }
   return out as Settings;
 }
@@ -557,6 +591,17 @@ export function resolveSettings(fromFiles: Settings, fromFlags: Settings, host: 
     enableNameConflictResolution: s.disableNameResolution !== true,
     disableCoordinates: s.disableCoordinates === true,
   };
+  let discover: DiscoverConfig | undefined;
+  if (s.discover !== undefined && s.discover !== '') {
+    if (s.mdnsDisableIpv4 === true && s.mdnsDisableIpv6 === true) throw new ConfigError('-mdns-disable-ipv4 and -mdns-disable-ipv6 together leave mDNS discovery nothing to run on: drop one');
+    discover = {
+      cluster: s.discover,
+      ...(s.mdnsInterface !== undefined && s.mdnsInterface !== '' ? { iface: s.mdnsInterface } : {}),
+      ipv4: s.mdnsDisableIpv4 !== true,
+      ipv6: s.mdnsDisableIpv6 !== true,
+      replay: s.replayOnJoin === true,
+    };
+  }
   const agent: AgentConfig = {
     nodeName: s.nodeName !== undefined && s.nodeName !== '' ? s.nodeName : host.hostname,
     bindIp: bind.ip,
@@ -572,6 +617,7 @@ export function resolveSettings(fromFiles: Settings, fromFlags: Settings, host: 
     serf,
     ...(s.keyringFile !== undefined && s.keyringFile !== '' ? { keyringFile: s.keyringFile } : {}),
     ...(s.tagsFile !== undefined && s.tagsFile !== '' ? { tagsFile: s.tagsFile } : {}),
+    ...(discover === undefined ? {} : { discover }),
   };
   return {
     agent,

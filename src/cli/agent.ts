@@ -30,7 +30,7 @@ Flags are Serf's (serf agent -h), in single-dash form too (-node=a -bind=127.0.0
 Config files are JSON with Serf's keys (node_name, bind, advertise, start_join, retry_join,
 tags, tags_file, encrypt_key, keyring_file, event_handlers, log_level, rpc_addr, rpc_auth,
 profile, protocol, snapshot_path, rejoin_after_leave, replay_on_join, leave_on_terminate,
-skip_leave_on_interrupt, reconnect_timeout, tombstone_timeout, retry_interval,
+skip_leave_on_interrupt, discover, mdns {interface, disable_ipv4, disable_ipv6}, reconnect_timeout, tombstone_timeout, retry_interval,
 retry_max_attempts, …); later files override earlier ones, a directory's *.json files are
 read in lexical order, and flags override files.
 
@@ -67,6 +67,10 @@ const FLAGS: ReadonlyArray<readonly [string, string | null, string, Repeatable?]
   ['retry-interval', '<duration>', 'time between -retry-join attempts (default: 30s)'],
   ['retry-max', '<n>', 'attempts before giving up on -retry-join (default: 0, no limit)'],
   ['rejoin', null, 'ignore a previous leave and rejoin the peers in the snapshot'],
+  ['discover', '<cluster>', 'find and join agents started with the same cluster name on the LAN by mDNS (Serf -discover)'],
+  ['mdns-iface', '<name>', 'network interface for -discover multicast (default: the system default)'],
+  ['mdns-disable-ipv4', null, 'no IPv4 multicast for -discover'],
+  ['mdns-disable-ipv6', null, 'no IPv6 multicast for -discover'],
   ['tag', '<key=value>', 'a tag of this node (repeatable)', { repeat: true }],
   ['tags-file', '<path>', 'file that keeps the tags across restarts (incompatible with -tag)'],
   ['role', '<role>', "deprecated: same as -tag role=<role>"],
@@ -317,6 +321,7 @@ async function runAgent(flags: Record<string, unknown>, configPaths: readonly st
   out.ui(`                 Encrypted: ${live.keyring !== undefined}`, '    ');
   out.ui(`                  Snapshot: ${config.agent.snapshotPath !== undefined}`, '    ');
   out.ui(`                   Profile: ${config.agent.profile}`, '    ');
+  if (config.agent.discover !== undefined) out.ui(`              mDNS cluster: ${config.agent.discover.cluster}`, '    ');
 
   const join = async (addrs: readonly string[]): Promise<{ num: number; error: string | null }> => {
     log('INFO', `agent: joining: [${addrs.join(' ')}] replay: ${config.replayOnJoin}`);

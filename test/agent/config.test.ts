@@ -88,7 +88,7 @@ describe('config files', () => {
 
   test('unknown keys, Serf keys shoal lacks, non-objects and broken JSON are errors naming the file', () => {
     assert.match(errorOf(() => decodeConfig('/c.json', '{"bnd": "1.2.3.4"}')), /^\/c\.json: unknown field "bnd" \(known: node_name, /);
-    assert.equal(errorOf(() => decodeConfig('/c.json', '{"discover": "x"}')), '/c.json: field "discover": a Serf setting shoal does not support');
+    assert.equal(errorOf(() => decodeConfig('/c.json', '{"interface": "eth0"}')), '/c.json: field "interface": a Serf setting shoal does not support');
     assert.equal(errorOf(() => decodeConfig('/c.json', '[1]')), '/c.json: expected a JSON object, got [1]');
     assert.match(errorOf(() => decodeConfig('/c.json', '{"bind": ')), /^\/c\.json: expected a JSON object: /);
   });
