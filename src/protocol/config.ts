@@ -2,6 +2,7 @@
 // milliseconds. Every limit is a field, so tests and the simulator can change any of them.
 import type { Keyring } from '../wire/encryption.js';
 import type { Address } from './address.js';
+import type { RelayLimits } from './rate-limit.js';
 
 export interface Timings {
   readonly tcpTimeoutMs: number;
@@ -61,6 +62,8 @@ export interface MemberlistConfig extends Timings {
   readonly udpBufferSize: number;
   /** 0 disables reclaiming a dead node's name from a new address (Serf's default). */
   readonly deadNodeReclaimTimeMs: number;
+  /** Rate limits on relaying indirect pings (not in memberlist; default DEFAULT_RELAY_LIMITS). */
+  readonly relayLimits?: RelayLimits;
 }
 
 export interface ConfigInput extends Partial<Omit<MemberlistConfig, 'name' | 'advertise'>> {
