@@ -33,6 +33,8 @@ export function agentStats(agent: Agent, rpcRefusals?: RpcRefusals): Map<string,
     ['version', `node${process.version}`],
     ['max_procs', String(availableParallelism())],
     ['cpu_count', String(cpus().length)],
+    // Not in Serf (Go's runtime section has goroutines instead): for soak runs and operators.
+    ['heap_used_bytes', String(process.memoryUsage().heapUsed)],
   ]);
   return new Map([
     ['agent', new Map([['name', local.name]])],
