@@ -35,7 +35,32 @@ export interface RpcServerOptions {
    * its coalescing, as Serf's IPC streams see what the agent's coalescers let through.
    */
   readonly streamEvent?: string;
+  /** Most client connections at once (Serf has no limit; each one holds buffers). Default 128. */
+  readonly maxConnections?: number;
 }
+
+/** What the RPC refused, for the `drops` stats section and tests (counted, never acted on). */
+export interface RpcRefusals {
+  /** Commands sent before the handshake (answered with an error, then the connection is closed). */
+  beforeHandshake: number;
+  /** Commands sent before a successful auth, when an auth key is set (answered with an error). */
+  beforeAuth: number;
+  /** auth requests with the wrong key. */
+  badAuth: number;
+  /** Requests that are not msgpack, or bodies that do not match their command. */
+  malformed: number;
+  /** Objects over the size limit (cut before they are buffered whole). */
+  oversized: number;
+  /** Values nested past the decoder's depth limit. */
+  tooDeep: number;
+  /** Unknown commands. */
+  unknownCommand: number;
+  /** Connections refused over maxConnections. */
+  connections: number;
+}
+
+/** A connection's decoded requests waiting to be served; past this, reading pauses (backpressure). */
+const MAX_QUEUED_FRAMES = 64;
 
 /** Log lines kept for a new monitor (Serf's agent keeps 512: command.go NewLogWriter(512)). */
 const LOG_BACKLOG = 512;
@@ -45,6 +70,8 @@ const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 /** Events: 'close' once the listener and every connection are closed. */
 export class RpcServer extends EventEmitter {
   private readonly connections = new Set<RpcConnection>();
+  readonly refusals: RpcRefusals = { beforeHandshake: 0, beforeAuth: 0, badAuth: 0, malformed: 0, oversized: 0, tooDeep: 0, unknownCommand: 0, connections: 0 };
+  private maxConnections = 128;
   private readonly backlog: LogLine[] = [];
   private closed = false;
   private readonly onLog = (line: LogLine): void => {
@@ -79,6 +106,7 @@ export class RpcServer extends EventEmitter {
       throw new Error(`cannot listen for RPC on ${options.addr}: ${err instanceof Error ? err.message : String(err)}`);
     });
     const rpc = new RpcServer(agent, server, options.authKey ?? '', options.streamEvent ?? 'serf');
+    if (options.maxConnections !== undefined) rpc.maxConnections = options.maxConnections;
     if (!isLoopback(host)) {
       agent.log('WARN', `agent.ipc: RPC listening on ${options.addr}, which is not a loopback address: whoever reaches it controls this agent${rpc.authKey === '' ? ', and no RPC auth key is set' : ''}`);
     }
@@ -111,6 +139,12 @@ export class RpcServer extends EventEmitter {
 
   private accept(socket: net.Socket): void {
     if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    if (this.connections.size >= this.maxConnections) {
+      this.refusals.connections++;
+      this.agent.log('WARN', `agent.ipc: refused a client from ${socket.remoteAddress ?? '?'}: ${this.maxConnections} connections already open`);
       socket.destroy();
       return;
     }
@@ -185,10 +219,14 @@ class RpcConnection {
       for (let f = this.decoder.next(); f !== null; f = this.decoder.next()) this.frames.push(f);
     } catch (err) {
       // Not msgpack at all, or an object past the size limit: nothing more can be read.
+      if (/over the .*limit/.test(message(err))) this.server.refusals.oversized++;
+      else this.server.refusals.malformed++;
       this.agent.log('ERR', `agent.ipc: failed to decode request from ${this.name}: ${message(err)}`);
       this.close();
       return;
     }
+    // Backpressure: a client that pipelines requests faster than they are served waits in TCP.
+    if (this.frames.length >= MAX_QUEUED_FRAMES) this.socket.pause();
     this.wake();
   }
 
@@ -211,6 +249,7 @@ class RpcConnection {
   }
 
   private nextFrame(): Promise<RpcFrame | null> {
+    if (this.frames.length < MAX_QUEUED_FRAMES / 2 && this.socket.isPaused()) this.socket.resume();
     const f = this.frames.shift();
     if (f !== undefined) return Promise.resolve(f);
     if (this.ended) return Promise.resolve(null);
@@ -226,6 +265,7 @@ class RpcConnection {
     try {
       return decodeRpc(kind, frame.bytes);
     } catch (err) {
+      this.countUndecodable(err);
       throw new HangUp(`decode failed: ${message(err)}`);
     }
   }
@@ -240,6 +280,7 @@ class RpcConnection {
         try {
           header = decodeRpc(requestHeaderSchema, frame.bytes);
         } catch (err) {
+          this.countUndecodable(err);
           this.agent.log('ERR', `agent.ipc: failed to decode request header: ${message(err)}`);
           return;
         }
@@ -251,6 +292,11 @@ class RpcConnection {
     } finally {
       this.close();
     }
+  }
+
+  private countUndecodable(err: unknown): void {
+    if (/nesting deeper/.test(message(err))) this.server.refusals.tooDeep++;
+    else this.server.refusals.malformed++;
   }
 
   // ------------------------------------------------------------------ writing
@@ -310,11 +356,13 @@ class RpcConnection {
 
   private async handle(command: string, seq: bigint): Promise<void> {
     if (command !== 'handshake' && this.version === 0) {
+      this.server.refusals.beforeHandshake++;
       await this.send({ Seq: seq, Error: RpcError.handshakeRequired });
       throw new HangUp(RpcError.handshakeRequired);
     }
     if (this.server.authKey !== '' && !this.didAuth && command !== 'auth' && command !== 'handshake') {
       // Serf answers without reading the body, so a body that follows is taken for the next header.
+      this.server.refusals.beforeAuth++;
       this.agent.log('WARN', 'agent.ipc: Client sending commands before auth');
       await this.send({ Seq: seq, Error: RpcError.authRequired });
       return;
@@ -335,9 +383,10 @@ class RpcConnection {
       case 'tags': return this.tags(seq);
       case 'query': return this.query(seq);
       case 'respond': return this.respond(seq);
-      case 'stats': return this.send({ Seq: seq, Error: '' }, statsResponseSchema, agentStats(this.agent));
+      case 'stats': return this.send({ Seq: seq, Error: '' }, statsResponseSchema, agentStats(this.agent, this.server.refusals));
       case 'get-coordinate': return this.coordinate(seq);
       default:
+        this.server.refusals.unknownCommand++;
         await this.send({ Seq: seq, Error: RpcError.unsupportedCommand });
         throw new HangUp(`command ${JSON.stringify(command)} not recognized`);
     }
@@ -358,6 +407,7 @@ class RpcConnection {
     const want = Buffer.from(this.server.authKey);
     const ok = given.length === want.length && timingSafeEqual(given, want);
     if (ok) this.didAuth = true;
+    else this.server.refusals.badAuth++;
     await this.send({ Seq: seq, Error: ok ? '' : RpcError.invalidAuthToken });
   }
 

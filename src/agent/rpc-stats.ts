@@ -3,11 +3,13 @@
 import { availableParallelism, cpus } from 'node:os';
 import { MemberStatus } from '../cluster/member.js';
 import type { Agent } from './agent.js';
+import { dropStats } from './drop-stats.js';
+import type { RpcRefusals } from './rpc-server.js';
 
 /** Go's GOARCH names for Node's process.arch values. */
 const GO_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
 
-export function agentStats(agent: Agent): Map<string, Map<string, string>> {
+export function agentStats(agent: Agent, rpcRefusals?: RpcRefusals): Map<string, Map<string, string>> {
   const serf = agent.serf;
   const local = serf.localMember();
   const members = serf.members();
@@ -31,6 +33,8 @@ export function agentStats(agent: Agent): Map<string, Map<string, string>> {
     ['version', `node${process.version}`],
     ['max_procs', String(availableParallelism())],
     ['cpu_count', String(cpus().length)],
+    // Not in Serf (Go's runtime section has goroutines instead): for soak runs and operators.
+    ['heap_used_bytes', String(process.memoryUsage().heapUsed)],
   ]);
   return new Map([
     ['agent', new Map([['name', local.name]])],
@@ -39,5 +43,6 @@ export function agentStats(agent: Agent): Map<string, Map<string, string>> {
     ['tags', new Map(local.tags)],
     // A shoal agent runs no event scripts of its own.
     ['event_handlers', new Map<string, string>()],
+    ['drops', dropStats(serf.memberlist.stats, agent.transport.counters, rpcRefusals)],
   ]);
 }

@@ -2,6 +2,7 @@
 // milliseconds. Every limit is a field, so tests and the simulator can change any of them.
 import type { Keyring } from '../wire/encryption.js';
 import type { Address } from './address.js';
+import type { RelayLimits } from './rate-limit.js';
 
 export interface Timings {
   readonly tcpTimeoutMs: number;
@@ -66,6 +67,8 @@ export interface MemberlistConfig extends Timings {
    * the simulator's tests can show its checkers fail; no agent or CLI option sets it.
    */
   readonly testOnlyDisableRefutation?: boolean;
+  /** Rate limits on relaying indirect pings (not in memberlist; default DEFAULT_RELAY_LIMITS). */
+  readonly relayLimits?: RelayLimits;
 }
 
 export interface ConfigInput extends Partial<Omit<MemberlistConfig, 'name' | 'advertise'>> {

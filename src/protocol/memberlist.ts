@@ -32,6 +32,8 @@ import type { Rng } from './rng.js';
 import { Suspicion } from './suspicion.js';
 import { pushPullScaleMs, suspicionBounds } from './timing.js';
 import { MemberlistStats } from './stats.js';
+import { DEFAULT_RELAY_LIMITS, RelayLimiter } from './rate-limit.js';
+import type { WireError } from '../wire/errors.js';
 
 /** Extra bytes memberlist reserves per piggybacked user (delegate) message: the 08 type byte. */
 const USER_MSG_OVERHEAD = 1;
@@ -96,6 +98,7 @@ export class Memberlist implements ProtocolEngine {
   private leaving = false;
   private stopped = false;
   private readonly randomBytes: (n: number) => Uint8Array;
+  private readonly relayLimiter: RelayLimiter;
 
   constructor(
     readonly config: MemberlistConfig,
@@ -105,6 +108,7 @@ export class Memberlist implements ProtocolEngine {
     this.awareness = new Awareness(config.awarenessMaxMultiplier);
     this.broadcasts = new TransmitLimitedQueue(config.retransmitMult, () => this.nodes.length);
     this.randomBytes = env.randomBytes ?? ((n) => env.rng.bytes(new Uint8Array(n)));
+    this.relayLimiter = new RelayLimiter(config.relayLimits ?? DEFAULT_RELAY_LIMITS, 0);
   }
 
   // ---------------------------------------------------------------- outputs and clock
@@ -370,11 +374,19 @@ export class Memberlist implements ProtocolEngine {
     const c = this.config;
     const decoded = decodePacket(bytes, c.keyring === undefined ? {} : { keyring: c.keyring, verifyIncoming: c.gossipVerifyIncoming });
     if (!decoded.ok) {
-      this.stats.malformedPackets++;
+      this.countDropped(decoded.error);
       this.log('WARN', `dropped a malformed packet from ${addressToString(from)}: ${decoded.error.message}`);
       return;
     }
     for (const msg of decoded.value.messages) this.handleMessage(from, msg);
+  }
+
+  /** Counts a dropped packet under its reason, for stats and the agent's `drops` section. */
+  private countDropped(error: WireError): void {
+    this.stats.malformedPackets++;
+    if (error.layer === 'encrypt') this.stats.packetsUndecryptable++;
+    else if (error.layer === 'input' || /over the|exceeds the limit/.test(error.reason)) this.stats.packetsOversized++;
+    else if (/nest(ed|ing) deeper/.test(error.reason)) this.stats.packetsTooDeep++;
   }
 
   private handleMessage(from: Address, msg: MemberlistMessage): void {
@@ -411,6 +423,16 @@ export class Memberlist implements ProtocolEngine {
   }
 
   private handleIndirectPing(from: Address, ind: IndirectPing): void {
+    // Not in memberlist: bound what anyone can make us send to an address of their choice
+    // (rate-limit.ts). Keyed by where the request came from, never by what it claims.
+    const verdict = this.relayLimiter.allow(addressToString(from), this.nowMs);
+    if (verdict !== 'ok') {
+      this.stats.indirectPingsRefused++;
+      if (this.stats.indirectPingsRefused === 1 || this.stats.indirectPingsRefused % 1000 === 0) {
+        this.log('WARN', `not relaying indirect ping from ${addressToString(from)}: ${verdict === 'source' ? "this requester's" : "the node's"} relay rate limit is spent (${this.stats.indirectPingsRefused} refused so far)`);
+      }
+      return;
+    }
     const port = this.config.protocolVersion < 2 || ind.Port === 0 ? this.config.bindPort : ind.Port;
     const localSeqNo = this.nextSeqNo();
     const self = this.config.advertise;

@@ -9,6 +9,7 @@ import type { ProtocolEngine } from '../protocol/engine.js';
 import type { StreamResult } from '../protocol/memberlist.js';
 import { concatBytes } from '../wire/bytes.js';
 import { parseStream } from '../wire/stream.js';
+import { DEFAULT_LIMITS } from '../wire/limits.js';
 import { monotonicMs } from './clock.js';
 
 /** The engine a transport drives (see ProtocolEngine). */
@@ -22,12 +23,34 @@ export interface TransportOptions {
   readonly log: (level: LogLevel, message: string) => void;
   /** Most concurrent inbound TCP connections (memberlist refuses push/pulls past 128). */
   readonly maxInboundStreams?: number;
+  /**
+   * Most bytes buffered by all inbound TCP exchanges together (default 64 MiB). Each one is also
+   * held to the codec's stream limit; past either, the connection is cut before it costs more.
+   */
+  readonly maxInboundBufferedBytes?: number;
 }
+
+/** See TransportOptions.maxInboundBufferedBytes. */
+export const DEFAULT_MAX_INBOUND_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 /** Parses a literal IPv4/IPv6 address into the raw bytes memberlist carries. */
 export function ipBytes(text: string): Uint8Array | null {
   return text.includes(':') ? parseIpv6(text) : parseIpv4(text);
 }
+
+/** Joins many chunks without spreading them as arguments (there may be very many). */
+function joinChunks(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Room for the framing around a stream message that may itself be maxStreamBytes long. */
+const STREAM_FRAMING_SLACK = 64 * 1024;
 
 export class Transport {
   private udp: dgram.Socket | null = null;
@@ -37,7 +60,17 @@ export class Transport {
   private readonly sockets = new Set<net.Socket>();
   private closed = false;
   /** Counters for stats and metrics. */
-  readonly counters = { udpIn: 0, udpOut: 0, udpBytesIn: 0, udpBytesOut: 0, tcpIn: 0, tcpOut: 0, sendErrors: 0 };
+  readonly counters = {
+    udpIn: 0, udpOut: 0, udpBytesIn: 0, udpBytesOut: 0, tcpIn: 0, tcpOut: 0, sendErrors: 0,
+    /** Inbound connections refused: over the concurrent-connection limit. */
+    tcpRefused: 0,
+    /** Inbound exchanges cut: over the per-stream or total buffer limit (hostile or broken peer). */
+    tcpOversized: 0,
+    /** Inbound exchanges that could not be read (bad framing, wrong key, plaintext when encrypted). */
+    tcpMalformed: 0,
+  };
+  /** Bytes buffered by inbound exchanges right now (bounded by maxInboundBufferedBytes). */
+  private inboundBuffered = 0;
 
   constructor(private readonly options: TransportOptions) {}
 
@@ -145,6 +178,7 @@ export class Transport {
     const engine = this.engine;
     const limit = this.options.maxInboundStreams ?? 128;
     if (engine === null || this.closed || this.sockets.size >= limit) {
+      if (engine !== null && !this.closed) this.counters.tcpRefused++;
       socket.destroy();
       return;
     }
@@ -152,23 +186,58 @@ export class Transport {
     this.sockets.add(socket);
     const ip = ipBytes(socket.remoteAddress ?? '') ?? new Uint8Array(4);
     const from: Address = { ip, port: socket.remotePort ?? 0 };
-    let buf: Uint8Array = new Uint8Array(0);
+    // Chunks are kept apart and joined only when the parser can use them: a large stream that
+    // trickles in then costs linear time, not quadratic.
+    let chunks: Uint8Array[] = [];
+    let buffered = 0;
+    let waitUntil = 1;
     let done = false;
+    const release = (): void => {
+      this.inboundBuffered -= buffered;
+      buffered = 0;
+      chunks = [];
+    };
     const finish = (reply: Uint8Array | null): void => {
       if (done) return;
       done = true;
+      release();
       if (reply !== null) socket.end(reply);
       else socket.end();
     };
+    const perStreamLimit = (engine.streamOptions().limits?.maxStreamBytes ?? DEFAULT_LIMITS.maxStreamBytes) + STREAM_FRAMING_SLACK;
+    const totalLimit = this.options.maxInboundBufferedBytes ?? DEFAULT_MAX_INBOUND_BUFFERED_BYTES;
     socket.setTimeout(this.options.tcpTimeoutMs, () => socket.destroy());
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      if (!done) release();
+      done = true;
+    });
     socket.on('data', (chunk: Buffer) => {
       if (done) return;
-      buf = concatBytes(buf, chunk);
+      if (buffered + chunk.length > perStreamLimit || this.inboundBuffered + chunk.length > totalLimit) {
+        this.counters.tcpOversized++;
+        const which = buffered + chunk.length > perStreamLimit ? `${perStreamLimit}-byte stream` : `${totalLimit}-byte total inbound`;
+        this.options.log('ERR', `memberlist: cut an inbound stream from ${addressToString(from)} at ${buffered + chunk.length} bytes: over the ${which} limit`);
+        done = true;
+        release();
+        socket.destroy();
+        return;
+      }
+      this.inboundBuffered += chunk.length;
+      buffered += chunk.length;
+      chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+      // The parser said how many more bytes it needs at least; parsing sooner is wasted work.
+      if (buffered < waitUntil) return;
+      const buf = chunks.length === 1 ? (chunks[0] as Uint8Array) : joinChunks(chunks, buffered);
+      chunks = [buf];
       const parsed = parseStream(buf, engine.streamOptions());
-      if (parsed.status === 'incomplete') return;
+      if (parsed.status === 'incomplete') {
+        waitUntil = buffered + parsed.needed;
+        return;
+      }
       if (parsed.status === 'error') {
+        this.counters.tcpMalformed++;
         this.options.log('ERR', `memberlist: failed to receive: ${parsed.error.reason} from ${addressToString(from)}`);
         return finish(engine.streamErrorReply(parsed.error.reason));
       }
@@ -209,7 +278,13 @@ export class Transport {
       this.sockets.delete(socket);
       settle({ ok: false, reason: 'EOF' });
     });
+    const perStreamLimit = (engine.streamOptions().limits?.maxStreamBytes ?? DEFAULT_LIMITS.maxStreamBytes) + STREAM_FRAMING_SLACK;
     socket.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      if (buf.length + chunk.length > perStreamLimit) {
+        this.counters.tcpOversized++;
+        return settle({ ok: false, reason: `reply over the ${perStreamLimit}-byte stream limit` });
+      }
       buf = concatBytes(buf, chunk);
       const parsed = parseStream(buf, engine.streamOptions());
       if (parsed.status === 'complete') settle({ ok: true, message: parsed.message });

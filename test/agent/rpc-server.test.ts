@@ -237,7 +237,7 @@ describe('RPC server with the serf CLI', () => {
     assert.match(r.stdout, /serf:\n(\t.*\n)*\tencrypted = false/);
     assert.match(r.stdout, /tags:\n(\t.*\n)*\trole = web/);
     const json = JSON.parse((await serf(A, ['info', '-format=json'])).stdout) as Record<string, Record<string, string>>;
-    assert.deepEqual(Object.keys(json).sort(), ['agent', 'event_handlers', 'runtime', 'serf', 'tags']);
+    assert.deepEqual(Object.keys(json).sort(), ['agent', 'drops', 'event_handlers', 'runtime', 'serf', 'tags']);
   });
 
   test('rtt from the cached coordinates', async () => {
