@@ -84,7 +84,9 @@ function headerLine(model: TuiModel, nowMs: number): ScreenLine {
   const who = model.localName === '' ? model.source : `${model.localName} @ ${model.source}`;
   s.push({ text: ` · ${who} · `, style: 'plain' });
   if (model.connection !== 'connected') {
-    const what = model.connection === 'lost' ? `agent unreachable, reconnecting (${model.connectionDetail})` : `connecting${model.connectionDetail === '' ? '' : ` (${model.connectionDetail})`}`;
+    // "dial tcp 127.0.0.1:7373: connect: connection refused" → "connection refused": the address is already in the header.
+    const detail = model.connectionDetail.replace(/^dial tcp [^ ]+: (connect: )?/, '');
+    const what = model.connection === 'lost' ? `agent lost, reconnecting (${detail})` : `connecting${detail === '' ? '' : ` (${detail})`}`;
     s.push({ text: `⚠ ${what} · `, style: 'warn' });
   }
   const counts = model.countsByStatus();

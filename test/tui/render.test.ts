@@ -277,6 +277,10 @@ test('keys: / filters as you type, Enter details, ? help, s sort, e fires a user
     assert.equal(fake.text()[1], 'keys');
     fake.type('x');
     assert.equal(app.model.view, 'members');
+    fake.type('G');
+    assert.equal(app.model.selected()?.name, 'c', 'G: the last row');
+    fake.type('g');
+    assert.equal(app.model.selected()?.name, 'a', 'g: the first row');
     fake.type('s');
     assert.equal(app.model.sortColumn, 'address');
     fake.type('S');
