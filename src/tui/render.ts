@@ -139,10 +139,12 @@ function tableLines(model: TuiModel, height: number): ScreenLine[] {
   for (const r of shown) addrWidth = Math.max(addrWidth, r.addr.length);
   const title = (c: SortColumn): string => `${COLUMN_TITLES[c]}${model.sortColumn === c ? (model.sortDescending ? '▼' : '▲') : ''}`;
   const head = `  ${pad(title('name'), nameWidth)}  ${pad(title('address'), addrWidth)}  ${pad(title('status'), 9)}  ${pad(title('protocol'), 6)}  ${padStart(title('rtt'), 9)}  ${title('tags')}`;
-  const position = rows.length === 0 ? '' : `  [${model.scrollTop + 1}–${model.scrollTop + shown.length} of ${rows.length}${isEmptyFilter(model.filter) ? '' : `, filter: ${model.filterText}`}]`;
+  // While a filter is typed it already applies: name it as typed.
+  const filterText = model.prompt?.kind === 'filter' ? model.prompt.text : model.filterText;
+  const position = rows.length === 0 ? '' : `  [${model.scrollTop + 1}–${model.scrollTop + shown.length} of ${rows.length}${isEmptyFilter(model.filter) ? '' : `, filter: ${filterText}`}]`;
   const lines: ScreenLine[] = [{ segments: [{ text: head, style: 'head' }, { text: position, style: 'dim' }] }];
   if (rows.length === 0) {
-    lines.push({ segments: [{ text: model.members.size === 0 ? '  (no members yet)' : `  (no member matches the filter: ${model.filterText})`, style: 'dim' }] });
+    lines.push({ segments: [{ text: model.members.size === 0 ? '  (no members yet)' : `  (no member matches the filter: ${filterText})`, style: 'dim' }] });
   }
   shown.forEach((r, i) => {
     const rtt = r.name === model.localName ? 'self' : r.rttMs === null ? '' : formatRtt(r.rttMs);

@@ -120,8 +120,25 @@ export class SimSource implements TuiSource {
   advance(virtualMs: number): void {
     const end = this.driver.endMs ?? null;
     const target = end === null ? this.driver.nowMs + virtualMs : Math.min(end, this.driver.nowMs + virtualMs);
-    if (target > this.driver.nowMs) this.driver.advanceTo(target);
+    // Stop at each fault edge on the way, so its mark lands in the log between the events before and after it.
+    const edges = this.driver.faults
+      .flatMap((f) => (f.endMs === null ? [f.startMs] : [f.startMs, f.endMs]))
+      .filter((t) => t > this.driver.nowMs && t < target)
+      .sort((a, b) => a - b);
+    for (const edge of [...edges, target]) {
+      if (edge > this.driver.nowMs) this.driver.advanceTo(edge);
+      if (this.model !== null) this.syncFaults(this.now());
+    }
     this.sync();
+  }
+
+  /** A user event from the observer node, as `shoal event` would send it through its agent. */
+  fireUserEvent(name: string, payload: string): Promise<string | null> {
+    const host = this.driver.cluster.hosts.find((h) => h.name === this.observer);
+    if (host === undefined || !host.running) return Promise.resolve(`${this.observer} is not running`);
+    this.driver.cluster.act(this.observer, (serf, nowMs) => serf.userEvent(nowMs, name, payload === '' ? null : Buffer.from(payload), false));
+    this.sync();
+    return Promise.resolve(null);
   }
 
   handleKey(key: KeyPress, model: TuiModel): boolean {

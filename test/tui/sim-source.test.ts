@@ -45,7 +45,7 @@ function screen(model: TuiModel, source: SimSource): string[] {
 
 const row = (text: string[], name: string): string => text.find((l) => new RegExp(`^. ${name}\\s`).test(l)) ?? '';
 
-test('a simulated crash and partition seen through the TUI: faults marked, suspicion, failure, heal', () => {
+test('a simulated crash and partition seen through the TUI: faults marked, suspicion, failure, heal', async () => {
   const cluster = new SerfCluster({ seed: 11 });
   cluster.grow(5);
   cluster.run(8_000);
@@ -98,6 +98,11 @@ test('a simulated crash and partition seen through the TUI: faults marked, suspi
     assert.ok(text.some((l) => /▲ fault ends: partition node-3 \| rest/.test(l)) || model.log.some((e) => /fault ends/.test(e.text)));
     assert.match(row(text, 'node-3'), /^● node-3\s.*alive/, text.join('\n'));
     assert.match(text[1] as string, /FAULT: crash node-4$/, 'the partition is over');
+
+    // A user event from the observer reaches the log.
+    assert.equal(await source.fireUserEvent('deploy', 'v3'), null);
+    source.advance(500);
+    assert.ok(screen(model, source).some((l) => /user event deploy v3/.test(l)));
 
     // Pacing keys.
     source.handleKey({ name: '+', ch: '+' }, model);
