@@ -116,6 +116,20 @@ test('a refuted suspicion: the member is alive again and the log says who refute
   assert.ok(text.includes("10:00:02 a refuted b's suspicion"), text.join('\n'));
 });
 
+test('a serf agent logs its own suspicion but not the refutation: the suspicion is dropped when no failure follows', () => {
+  const model = connectedModel();
+  const alive = [member('a'), member('b', 'alive', {}, 7947)];
+  replay(model, [
+    { atMs: T0, poll: alive },
+    { atMs: T0 + 1000, log: '2026/11/22 10:00:01 [INFO] memberlist: Suspect b has failed, no acks received' },
+    { atMs: T0 + 40_000, poll: alive },
+  ]);
+  assert.match(rowOf(screen(model), 'b') ?? '', /suspect/, 'within the longest suspicion timeout it stays suspect');
+  replay(model, [{ atMs: T0 + 80_000, poll: alive }]);
+  assert.match(rowOf(screen(model), 'b') ?? '', /^● b\s.*alive/);
+  assert.equal(model.members.get('b')?.history.at(-1)?.text, 'suspect → alive (no failure followed: refuted)');
+});
+
 test('the filter speaks shoal members: name, status and tag expressions, anchored; a bad expression is refused', () => {
   const model = connectedModel();
   replay(model, [...crashOfC, ...failOfC]);
