@@ -114,6 +114,10 @@ async function scenario(t: TestContext, kind: Kind, basePort: number): Promise<v
   assert.notEqual(rowOf(screen, a.name), '');
   assert.equal(rowOf(screen, c.name), '', 'the filtered-out member is gone from the table');
 
+  // A resize repaints at the new width: the rule above the event log spans it exactly.
+  tmux.run('resize-window', '-x', '100', '-y', '40');
+  await waitForScreen(tmux, 'a repaint at 100 columns', 5_000, (s) => s.some((l) => l.startsWith('── events') && l.length === 100));
+
   tmux.key('q');
   await waitForScreen(tmux, 'the shell prompt after q', 5_000, (s) => s.some((l) => /^tui-test\$ ?$/.test(l)));
   tmux.type('echo ok-$((40+2))');
