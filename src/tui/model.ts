@@ -275,7 +275,9 @@ export class TuiModel {
 
   addLog(nowMs: number, kind: LogKind, text: string): void {
     this.log.push({ atMs: nowMs, kind, text });
-    if (trim(this.log, LOG_LIMIT) > 0 || this.logScroll > 0) this.logScroll = Math.min(this.logScroll + 1, this.log.length);
+    trim(this.log, LOG_LIMIT);
+    // Scrolled back: the view stays on the same entries; following (0): it shows the new one.
+    if (this.logScroll > 0) this.logScroll = Math.min(this.logScroll + 1, this.log.length);
     this.changed();
   }
 

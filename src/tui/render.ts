@@ -52,9 +52,11 @@ export function render(model: TuiModel, cols: number, rows: number, nowMs: numbe
     body.push(ruleLine(`events (${model.log.length}${model.logScroll > 0 ? `, ${model.logScroll} newer below` : ''}) — PgUp/PgDn scroll, l back`, width));
     body.push(...logLines(model, bodyHeight - 1, clock));
   } else {
-    const paneHeight = bodyHeight >= 12 ? Math.max(5, Math.floor((bodyHeight - 2) * 0.38)) : Math.max(0, Math.floor(bodyHeight / 3));
-    const tableHeight = Math.max(1, bodyHeight - paneHeight - (paneHeight > 0 ? 1 : 0));
-    body.push(...tableLines(model, tableHeight));
+    const minPane = bodyHeight >= 12 ? Math.max(5, Math.floor((bodyHeight - 2) * 0.38)) : Math.max(0, Math.floor(bodyHeight / 3));
+    const table = tableLines(model, Math.max(1, bodyHeight - minPane - (minPane > 0 ? 1 : 0)));
+    body.push(...table);
+    // A short table leaves its rows to the pane below.
+    const paneHeight = minPane > 0 ? bodyHeight - table.length - 1 : 0;
     if (paneHeight > 0) {
       const selected = model.selected();
       if (model.view === 'details') {

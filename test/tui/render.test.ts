@@ -213,6 +213,21 @@ test('the detail pane: tags, coordinate, RTT, suspicion and the history of state
   assert.ok(pane.includes('    10:00:15  suspect → failed (member-failed)'), pane.join('\n'));
 });
 
+test('the event log is bounded, follows the newest entry, and holds still while scrolled back', () => {
+  const model = connectedModel();
+  for (let i = 0; i < 2100; i++) model.addLog(T0 + i * 1000, 'info', `entry ${i}`);
+  assert.equal(model.log.length, 2000);
+  assert.equal(model.log[0]?.text, 'entry 100', 'the oldest go first');
+  assert.match(screen(model).at(-2) as string, /entry 2099$/);
+  model.setView('log');
+  model.scrollLog(10);
+  const before = screen(model).at(-2);
+  assert.match(before as string, /entry 2089$/);
+  model.addLog(T0 + 3_000_000, 'info', 'entry new');
+  assert.equal(screen(model).at(-2), before, 'a new entry does not move a scrolled-back view');
+  assert.match(screen(model)[1] as string, /events \(2000, 11 newer below\)/);
+});
+
 test('a narrow or short terminal still gets whole lines, one per row', () => {
   const model = connectedModel();
   replay(model, [...crashOfC, ...failOfC, { atMs: T0 + 20_000, user: 'deploy', payload: 'v2' }]);
