@@ -214,10 +214,12 @@ async function runDemoTui(n: number, basePort: number, rpcPort: number): Promise
   };
   const model = new TuiModel();
   model.extraKeys = DEMO_KEYS;
+  model.addLog(Date.now(), 'info', `demo: ${n} agents, pids ${demo.agents.map((a, i) => `demo-${i}=${a.pid ?? '?'}`).join(' ')}; their logs: ${demo.logFile ?? ''} (removed at the end)`);
   try {
     await runTui(new RpcSource({ addr: `127.0.0.1:${rpcPort}`, handleKey }), { model, hint: DEMO_HINT });
   } finally {
-    process.stdout.write(`shoal demo: stopping, every agent leaves...${demo.logFile === null ? '' : ` (their logs: ${demo.logFile})`}\n`);
+    process.stdout.write('shoal demo: stopping, every agent leaves...\n');
     await stopAgents(demo.agents);
+    rmSync(demo.dir, { recursive: true, force: true });
   }
 }

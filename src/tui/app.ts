@@ -118,6 +118,17 @@ export class TuiApp {
     }
     const page = Math.max(1, this.screen.size().rows - 10);
     const inLog = m.view === 'log';
+    // Shifted letters arrive as the letter's name with the capital as the character.
+    if (key.ch === 'G') {
+      m.selectEdge(true);
+      this.paint(true);
+      return;
+    }
+    if (key.ch === 'S') {
+      m.reverseSort();
+      this.paint(true);
+      return;
+    }
     switch (key.name) {
       case 'q': return this.quit();
       case 'up': case 'k': if (inLog) m.scrollLog(1); else m.moveSelection(-1); break;
@@ -138,11 +149,9 @@ export class TuiApp {
           m.changed();
         }
         break;
+      case 's': m.cycleSort(); break;
       default:
-        if (key.name === 's' && key.ch === 'S') m.reverseSort();
-        else if (key.name === 's') m.cycleSort();
-        else if (key.ch === 'G') m.selectEdge(true);
-        else this.source.handleKey?.(key, m);
+        this.source.handleKey?.(key, m);
     }
     this.paint(true);
   }

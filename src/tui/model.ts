@@ -51,6 +51,8 @@ export interface MemberRow {
   rttMs: number | null;
   /** Who started the current suspicion and who confirmed it (shoal agents only). */
   suspectedBy: string[];
+  /** When the current suspicion was first seen. */
+  suspectSinceMs: number;
   /** Process state a demo or a simulation knows about: "paused", "killed", "crashed"; "" otherwise. */
   process: string;
   readonly history: HistoryEntry[];
@@ -84,6 +86,11 @@ export type ConnectionState = 'connecting' | 'connected' | 'lost';
 export const LOG_LIMIT = 2_000;
 export const HISTORY_LIMIT = 50;
 export const MEMBER_LIMIT = 100_000;
+/**
+ * Longest a suspicion is shown without a failure or a refutation in the log: above memberlist's
+ * largest suspicion timeout for up to ~1,000 members on the LAN profile (6 × 4 × log10(n) × 1 s = 72 s).
+ */
+export const SUSPECT_DISPLAY_MAX_MS = 75_000;
 
 /** What a simulation shows in its header: the virtual clock and the pacing. */
 export interface SimStatus {
@@ -191,6 +198,7 @@ export class TuiModel {
     if (row?.status === 'suspect') return this.confirmed(nowMs, name, by);
     if (row !== undefined) {
       row.suspectedBy = [];
+      row.suspectSinceMs = nowMs;
       this.setStatus(nowMs, row, 'suspect', `suspected by ${by}`);
       row.suspectedBy.push(by);
     }
@@ -267,7 +275,9 @@ export class TuiModel {
 
   addLog(nowMs: number, kind: LogKind, text: string): void {
     this.log.push({ atMs: nowMs, kind, text });
-    if (trim(this.log, LOG_LIMIT) > 0 || this.logScroll > 0) this.logScroll = Math.min(this.logScroll + 1, this.log.length);
+    trim(this.log, LOG_LIMIT);
+    // Scrolled back: the view stays on the same entries; following (0): it shows the new one.
+    if (this.logScroll > 0) this.logScroll = Math.min(this.logScroll + 1, this.log.length);
     this.changed();
   }
 
@@ -377,7 +387,7 @@ export class TuiModel {
     if (row === undefined) {
       row = {
         name: info.name, addr: info.addr, serfStatus: info.status, status: displayStatusOf(info.status), tags: info.tags, protocol,
-        coordinate: null, rttMs: null, suspectedBy: [], process: '', history: [],
+        coordinate: null, rttMs: null, suspectedBy: [], suspectSinceMs: 0, process: '', history: [],
       };
       this.members.set(info.name, row);
       row.history.push({ atMs: nowMs, text: `${event ?? 'seen'}: ${info.status}` });
@@ -399,9 +409,13 @@ export class TuiModel {
     }
     const serfChanged = row.serfStatus !== info.status;
     row.serfStatus = info.status;
-    // A suspect stays suspect while Serf still says alive: the suspicion ends with a refutation or a failure.
-    const next = row.status === 'suspect' && info.status === 'alive' && event === null ? 'suspect' : displayStatusOf(info.status);
-    if (next !== row.status || (serfChanged && event !== null)) this.setStatus(nowMs, row, next, event ?? 'poll');
+    // A suspect stays suspect while Serf still says alive: the suspicion ends with a refutation or a
+    // failure. A serf agent does not log a peer's refutation, so a suspicion no failure followed
+    // within SUSPECT_DISPLAY_MAX_MS ends here.
+    const stale = nowMs - row.suspectSinceMs > SUSPECT_DISPLAY_MAX_MS;
+    const next = row.status === 'suspect' && info.status === 'alive' && event === null && !stale ? 'suspect' : displayStatusOf(info.status);
+    const why = row.status === 'suspect' && next === 'alive' && event === null ? 'no failure followed: refuted' : event ?? 'poll';
+    if (next !== row.status || (serfChanged && event !== null)) this.setStatus(nowMs, row, next, why);
   }
 
   private setStatus(nowMs: number, row: MemberRow, status: DisplayStatus, why: string): void {

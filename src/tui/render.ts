@@ -52,9 +52,11 @@ export function render(model: TuiModel, cols: number, rows: number, nowMs: numbe
     body.push(ruleLine(`events (${model.log.length}${model.logScroll > 0 ? `, ${model.logScroll} newer below` : ''}) — PgUp/PgDn scroll, l back`, width));
     body.push(...logLines(model, bodyHeight - 1, clock));
   } else {
-    const paneHeight = bodyHeight >= 12 ? Math.max(5, Math.floor((bodyHeight - 2) * 0.38)) : Math.max(0, Math.floor(bodyHeight / 3));
-    const tableHeight = Math.max(1, bodyHeight - paneHeight - (paneHeight > 0 ? 1 : 0));
-    body.push(...tableLines(model, tableHeight));
+    const minPane = bodyHeight >= 12 ? Math.max(5, Math.floor((bodyHeight - 2) * 0.38)) : Math.max(0, Math.floor(bodyHeight / 3));
+    const table = tableLines(model, Math.max(1, bodyHeight - minPane - (minPane > 0 ? 1 : 0)));
+    body.push(...table);
+    // A short table leaves its rows to the pane below.
+    const paneHeight = minPane > 0 ? bodyHeight - table.length - 1 : 0;
     if (paneHeight > 0) {
       const selected = model.selected();
       if (model.view === 'details') {
@@ -84,7 +86,9 @@ function headerLine(model: TuiModel, nowMs: number): ScreenLine {
   const who = model.localName === '' ? model.source : `${model.localName} @ ${model.source}`;
   s.push({ text: ` · ${who} · `, style: 'plain' });
   if (model.connection !== 'connected') {
-    const what = model.connection === 'lost' ? `agent unreachable, reconnecting (${model.connectionDetail})` : `connecting${model.connectionDetail === '' ? '' : ` (${model.connectionDetail})`}`;
+    // "dial tcp 127.0.0.1:7373: connect: connection refused" → "connection refused": the address is already in the header.
+    const detail = model.connectionDetail.replace(/^dial tcp [^ ]+: (connect: )?/, '');
+    const what = model.connection === 'lost' ? `agent lost, reconnecting (${detail})` : `connecting${detail === '' ? '' : ` (${detail})`}`;
     s.push({ text: `⚠ ${what} · `, style: 'warn' });
   }
   const counts = model.countsByStatus();
@@ -137,10 +141,12 @@ function tableLines(model: TuiModel, height: number): ScreenLine[] {
   for (const r of shown) addrWidth = Math.max(addrWidth, r.addr.length);
   const title = (c: SortColumn): string => `${COLUMN_TITLES[c]}${model.sortColumn === c ? (model.sortDescending ? '▼' : '▲') : ''}`;
   const head = `  ${pad(title('name'), nameWidth)}  ${pad(title('address'), addrWidth)}  ${pad(title('status'), 9)}  ${pad(title('protocol'), 6)}  ${padStart(title('rtt'), 9)}  ${title('tags')}`;
-  const position = rows.length === 0 ? '' : `  [${model.scrollTop + 1}–${model.scrollTop + shown.length} of ${rows.length}${isEmptyFilter(model.filter) ? '' : `, filter: ${model.filterText}`}]`;
+  // While a filter is typed it already applies: name it as typed.
+  const filterText = model.prompt?.kind === 'filter' ? model.prompt.text : model.filterText;
+  const position = rows.length === 0 ? '' : `  [${model.scrollTop + 1}–${model.scrollTop + shown.length} of ${rows.length}${isEmptyFilter(model.filter) ? '' : `, filter: ${filterText}`}]`;
   const lines: ScreenLine[] = [{ segments: [{ text: head, style: 'head' }, { text: position, style: 'dim' }] }];
   if (rows.length === 0) {
-    lines.push({ segments: [{ text: model.members.size === 0 ? '  (no members yet)' : `  (no member matches the filter: ${model.filterText})`, style: 'dim' }] });
+    lines.push({ segments: [{ text: model.members.size === 0 ? '  (no members yet)' : `  (no member matches the filter: ${filterText})`, style: 'dim' }] });
   }
   shown.forEach((r, i) => {
     const rtt = r.name === model.localName ? 'self' : r.rttMs === null ? '' : formatRtt(r.rttMs);

@@ -63,7 +63,8 @@ export class RpcSource implements TuiSource {
     this.stopped = true;
     this.client?.close();
     this.wake?.();
-    await this.loopDone;
+    // A dial in progress may take its whole timeout: quitting does not wait for it.
+    await Promise.race([this.loopDone, delay(500)]);
   }
 
   async fireUserEvent(name: string, payload: string): Promise<string | null> {

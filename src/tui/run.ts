@@ -3,6 +3,7 @@
 import { TuiApp, type TuiSource } from './app.js';
 import { openBlessedScreen } from './blessed-screen.js';
 import { TuiModel } from './model.js';
+import { SimSource, type SimDriver, type SimSourceOptions } from './sim-source.js';
 
 /** Why the TUI cannot start here, or null: it needs a terminal on both stdin and stdout. */
 export function terminalProblem(command: string): string | null {
@@ -29,4 +30,19 @@ export async function runTui(source: TuiSource, options: RunTuiOptions = {}): Pr
     screen.destroy();
     await app.stop();
   }
+}
+
+/**
+ * `shoal sim --tui`: shows a simulation run in the TUI until the user quits. The sim command builds
+ * its run without running it to the end and hands it over as a SimDriver (see sim-source.ts).
+ * Returns the exit status: 1 when there is no terminal (with the message on stderr), else 0.
+ */
+export async function runSimTui(driver: SimDriver, options: SimSourceOptions = {}): Promise<number> {
+  const problem = terminalProblem('shoal sim --tui');
+  if (problem !== null) {
+    process.stderr.write(problem.replace(/For scripts.*\n$/s, 'Run the scenario without --tui for its report.\n'));
+    return 1;
+  }
+  await runTui(new SimSource(driver, options));
+  return 0;
 }

@@ -27,9 +27,15 @@ export interface FaultWindow {
 /** What the TUI needs from a simulation run. */
 export interface SimDriver {
   /** The virtual time now. */
-  readonly nowMs: number;
-  /** Runs the simulation up to this virtual time (faults of the timeline included). */
+  readonly now: number;
+  /**
+   * Runs the simulation up to this virtual time (faults of the timeline included). It may stop
+   * short, at its own step boundary (the scenario runner moves in check intervals): the source
+   * keeps its own target and asks again on the next tick.
+   */
   advanceTo(virtualMs: number): void;
+  /** One step of the driver's own size (the runner: a check interval); `n` uses it when present. */
+  step?(): boolean;
   readonly cluster: SerfCluster;
   readonly faults: readonly FaultWindow[];
   /** Where the run ends, if it does. */
@@ -39,7 +45,7 @@ export interface SimDriver {
 /** A SerfCluster as a SimDriver: no faults of its own unless given (the test applies them itself). */
 export function clusterDriver(cluster: SerfCluster, faults: readonly FaultWindow[] = [], endMs: number | null = null): SimDriver {
   return {
-    get nowMs() {
+    get now() {
       return cluster.now;
     },
     advanceTo: (virtualMs) => {
@@ -65,7 +71,7 @@ export interface SimSourceOptions {
 
 export const SIM_KEYS: ReadonlyArray<{ readonly key: string; readonly description: string }> = [
   { key: 'space', description: 'pause / resume the virtual clock' },
-  { key: 'n', description: 'single step (while paused): 100 ms of virtual time' },
+  { key: 'n', description: 'single step: pauses, then one step of the run (100 ms, or the scenario\'s check interval)' },
   { key: '+  -', description: 'run faster / slower (×2, ÷2; 1 is real time)' },
   { key: 'o', description: 'watch the cluster from the next node' },
 ];
@@ -84,6 +90,8 @@ export class SimSource implements TuiSource {
   private changed: () => void = () => undefined;
   private timer: NodeJS.Timeout | null = null;
   private lastFaultSyncMs = -1;
+  /** Where the virtual clock should be: ahead of the driver's when it moves in bigger steps. */
+  private targetMs: number;
   private readonly tickMs: number;
   private readonly stepMs: number;
 
@@ -93,10 +101,11 @@ export class SimSource implements TuiSource {
     this.tickMs = options.tickMs ?? DEFAULT_TICK_MS;
     this.stepMs = options.stepMs ?? DEFAULT_STEP_MS;
     this.observer = options.observer ?? driver.cluster.hosts[0]?.name ?? '';
+    this.targetMs = driver.now;
   }
 
   now(): number {
-    return this.driver.nowMs;
+    return this.driver.now;
   }
 
   start(model: TuiModel, changed: () => void): void {
@@ -119,9 +128,28 @@ export class SimSource implements TuiSource {
   /** Advances the virtual clock by `virtualMs` and brings the model up to date (the tick and single steps). */
   advance(virtualMs: number): void {
     const end = this.driver.endMs ?? null;
-    const target = end === null ? this.driver.nowMs + virtualMs : Math.min(end, this.driver.nowMs + virtualMs);
-    if (target > this.driver.nowMs) this.driver.advanceTo(target);
+    const from = Math.max(this.targetMs, this.driver.now);
+    const target = end === null ? from + virtualMs : Math.min(end, from + virtualMs);
+    this.targetMs = target;
+    // Stop at each fault edge on the way, so its mark lands in the log between the events before and after it.
+    const edges = this.driver.faults
+      .flatMap((f) => (f.endMs === null ? [f.startMs] : [f.startMs, f.endMs]))
+      .filter((t) => t > this.driver.now && t < target)
+      .sort((a, b) => a - b);
+    for (const edge of [...edges, target]) {
+      if (edge > this.driver.now) this.driver.advanceTo(edge);
+      if (this.model !== null) this.syncFaults(this.now());
+    }
     this.sync();
+  }
+
+  /** A user event from the observer node, as `shoal event` would send it through its agent. */
+  fireUserEvent(name: string, payload: string): Promise<string | null> {
+    const host = this.driver.cluster.hosts.find((h) => h.name === this.observer);
+    if (host === undefined || !host.running) return Promise.resolve(`${this.observer} is not running`);
+    this.driver.cluster.act(this.observer, (serf, nowMs) => serf.userEvent(nowMs, name, payload === '' ? null : Buffer.from(payload), false));
+    this.sync();
+    return Promise.resolve(null);
   }
 
   handleKey(key: KeyPress, model: TuiModel): boolean {
@@ -129,7 +157,11 @@ export class SimSource implements TuiSource {
     if (key.name === 'space' || ch === ' ') this.paused = !this.paused;
     else if (ch === 'n') {
       this.paused = true;
-      this.advance(this.stepMs);
+      if (this.driver.step === undefined) this.advance(this.stepMs);
+      else {
+        this.driver.step();
+        this.targetMs = this.driver.now;
+      }
     } else if (ch === '+' || ch === '=') this.speed = Math.min(MAX_SPEED, this.speed * 2);
     else if (ch === '-') this.speed = Math.max(MIN_SPEED, this.speed / 2);
     else if (ch === 'o') this.nextObserver(model);
@@ -141,7 +173,7 @@ export class SimSource implements TuiSource {
   private tick(): void {
     if (this.paused) return;
     const end = this.driver.endMs ?? null;
-    if (end !== null && this.driver.nowMs >= end) {
+    if (end !== null && this.driver.now >= end) {
       this.paused = true;
       this.model?.addLog(this.now(), 'info', 'the scenario ended: the clock stops (q quits)');
       this.sync();

@@ -116,6 +116,20 @@ test('a refuted suspicion: the member is alive again and the log says who refute
   assert.ok(text.includes("10:00:02 a refuted b's suspicion"), text.join('\n'));
 });
 
+test('a serf agent logs its own suspicion but not the refutation: the suspicion is dropped when no failure follows', () => {
+  const model = connectedModel();
+  const alive = [member('a'), member('b', 'alive', {}, 7947)];
+  replay(model, [
+    { atMs: T0, poll: alive },
+    { atMs: T0 + 1000, log: '2026/11/22 10:00:01 [INFO] memberlist: Suspect b has failed, no acks received' },
+    { atMs: T0 + 40_000, poll: alive },
+  ]);
+  assert.match(rowOf(screen(model), 'b') ?? '', /suspect/, 'within the longest suspicion timeout it stays suspect');
+  replay(model, [{ atMs: T0 + 80_000, poll: alive }]);
+  assert.match(rowOf(screen(model), 'b') ?? '', /^● b\s.*alive/);
+  assert.equal(model.members.get('b')?.history.at(-1)?.text, 'suspect → alive (no failure followed: refuted)');
+});
+
 test('the filter speaks shoal members: name, status and tag expressions, anchored; a bad expression is refused', () => {
   const model = connectedModel();
   replay(model, [...crashOfC, ...failOfC]);
@@ -199,6 +213,21 @@ test('the detail pane: tags, coordinate, RTT, suspicion and the history of state
   assert.ok(pane.includes('    10:00:15  suspect → failed (member-failed)'), pane.join('\n'));
 });
 
+test('the event log is bounded, follows the newest entry, and holds still while scrolled back', () => {
+  const model = connectedModel();
+  for (let i = 0; i < 2100; i++) model.addLog(T0 + i * 1000, 'info', `entry ${i}`);
+  assert.equal(model.log.length, 2000);
+  assert.equal(model.log[0]?.text, 'entry 100', 'the oldest go first');
+  assert.match(screen(model).at(-2) as string, /entry 2099$/);
+  model.setView('log');
+  model.scrollLog(10);
+  const before = screen(model).at(-2);
+  assert.match(before as string, /entry 2089$/);
+  model.addLog(T0 + 3_000_000, 'info', 'entry new');
+  assert.equal(screen(model).at(-2), before, 'a new entry does not move a scrolled-back view');
+  assert.match(screen(model)[1] as string, /events \(2000, 11 newer below\)/);
+});
+
 test('a narrow or short terminal still gets whole lines, one per row', () => {
   const model = connectedModel();
   replay(model, [...crashOfC, ...failOfC, { atMs: T0 + 20_000, user: 'deploy', payload: 'v2' }]);
@@ -277,6 +306,10 @@ test('keys: / filters as you type, Enter details, ? help, s sort, e fires a user
     assert.equal(fake.text()[1], 'keys');
     fake.type('x');
     assert.equal(app.model.view, 'members');
+    fake.type('G');
+    assert.equal(app.model.selected()?.name, 'c', 'G: the last row');
+    fake.type('g');
+    assert.equal(app.model.selected()?.name, 'a', 'g: the first row');
     fake.type('s');
     assert.equal(app.model.sortColumn, 'address');
     fake.type('S');

@@ -12,7 +12,7 @@ import { SimSource, type FaultWindow, type SimDriver } from '../../src/tui/sim-s
 function driverWithFaults(cluster: SerfCluster, faults: FaultWindow[], endMs: number): SimDriver {
   const applied = new Set<string>();
   return {
-    get nowMs() {
+    get now() {
       return cluster.now;
     },
     advanceTo(virtualMs: number): void {
@@ -45,7 +45,7 @@ function screen(model: TuiModel, source: SimSource): string[] {
 
 const row = (text: string[], name: string): string => text.find((l) => new RegExp(`^. ${name}\\s`).test(l)) ?? '';
 
-test('a simulated crash and partition seen through the TUI: faults marked, suspicion, failure, heal', () => {
+test('a simulated crash and partition seen through the TUI: faults marked, suspicion, failure, heal', async () => {
   const cluster = new SerfCluster({ seed: 11 });
   cluster.grow(5);
   cluster.run(8_000);
@@ -99,6 +99,11 @@ test('a simulated crash and partition seen through the TUI: faults marked, suspi
     assert.match(row(text, 'node-3'), /^● node-3\s.*alive/, text.join('\n'));
     assert.match(text[1] as string, /FAULT: crash node-4$/, 'the partition is over');
 
+    // A user event from the observer reaches the log.
+    assert.equal(await source.fireUserEvent('deploy', 'v3'), null);
+    source.advance(500);
+    assert.ok(screen(model, source).some((l) => /user event deploy v3/.test(l)));
+
     // Pacing keys.
     source.handleKey({ name: '+', ch: '+' }, model);
     source.handleKey({ name: '+', ch: '+' }, model);
@@ -109,6 +114,46 @@ test('a simulated crash and partition seen through the TUI: faults marked, suspi
     assert.match(screen(model, source)[1] as string, /×2 ⏸ paused/);
     source.handleKey({ name: 'o', ch: 'o' }, model);
     assert.match(screen(model, source)[0] as string, /node-1 @ simulation/);
+  } finally {
+    void source.stop();
+  }
+});
+
+test('a driver that moves in coarse steps (the scenario runner: check intervals) still advances at 1×, and n uses its step()', () => {
+  const cluster = new SerfCluster({ seed: 3 });
+  cluster.grow(2);
+  const checkMs = 500;
+  let steps = 0;
+  const start = cluster.now;
+  const next = (): number => start + (Math.floor((cluster.now - start) / checkMs) + 1) * checkMs;
+  const driver: SimDriver = {
+    get now() {
+      return cluster.now;
+    },
+    advanceTo(virtualMs: number): void {
+      // Like ScenarioRun.advanceTo: only whole check intervals.
+      while (next() <= virtualMs) cluster.run(next() - cluster.now);
+    },
+    step(): boolean {
+      steps++;
+      cluster.run(next() - cluster.now);
+      return true;
+    },
+    cluster,
+    faults: [],
+  };
+  const source = new SimSource(driver, { paused: true });
+  const model = new TuiModel();
+  source.start(model, () => undefined);
+  try {
+    for (let i = 0; i < 4; i++) source.advance(100);
+    assert.equal(cluster.now, start, '400 ms asked: no whole interval yet');
+    source.advance(100);
+    assert.equal(cluster.now, start + checkMs, 'the fifth tick reaches the interval');
+    source.handleKey({ name: 'n', ch: 'n' }, model);
+    assert.equal(steps, 1);
+    assert.equal(cluster.now, start + 2 * checkMs);
+    assert.match(screen(model, source)[1] as string, /^virtual \d+\.\d{3}s ×1 ⏸ paused/);
   } finally {
     void source.stop();
   }

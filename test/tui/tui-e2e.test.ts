@@ -47,11 +47,17 @@ class Cluster {
   constructor(readonly kind: Kind, readonly specs: readonly AgentSpec[]) {}
 
   async start(spec: AgentSpec): Promise<void> {
-    const first = this.specs[0] as AgentSpec;
-    const [cmd, args] = agentCommand(this.kind, spec, spec === first ? null : first.bindPort);
+    // Join through any other agent that runs (none for the very first).
+    const seed = this.specs.find((s) => s !== spec && this.running(s.name));
+    const [cmd, args] = agentCommand(this.kind, spec, seed === undefined ? null : seed.bindPort);
     const child = spawn(cmd, args, { stdio: 'ignore' });
     this.procs.set(spec.name, child);
     await waitFor(`${spec.name}'s RPC port`, 10_000, () => rpcUp(spec.rpcPort));
+  }
+
+  running(name: string): boolean {
+    const p = this.procs.get(name);
+    return p !== undefined && p.exitCode === null && p.signalCode === null;
   }
 
   kill9(name: string): void {
@@ -93,12 +99,24 @@ async function scenario(t: TestContext, kind: Kind, basePort: number): Promise<v
   screen = await waitForScreen(tmux, `${c.name} alive again`, 20_000, (s) => /^● \S+\s+\S+\s+alive/.test(rowOf(s, c.name)));
   assert.match(screen[0] as string, /● 3 alive ✖ 0 failed/);
 
+  // The watched agent itself restarts: the TUI says so and reconnects by itself.
+  cluster.kill9(a.name);
+  await waitForScreen(tmux, 'the lost agent on screen', 10_000, (s) => /⚠ agent lost, reconnecting/.test(s[0] as string));
+  await cluster.start(a);
+  screen = await waitForScreen(tmux, 'the TUI reconnected', 15_000, (s) => !/⚠/.test(s[0] as string) && s.some((l) => /lost the agent: .*; reconnecting/.test(l)));
+  assert.ok(screen.filter((l) => new RegExp(`connected to 127\\.0\\.0\\.1:${a.rpcPort}$`).test(l)).length >= 2, screen.join('\n'));
+  await waitForScreen(tmux, 'the restarted agent to see the cluster again', 15_000, (s) => /3 members: ● 3 alive/.test(s[0] as string));
+
   tmux.key('/');
   tmux.type('-tag role=web');
   tmux.key('Enter');
   screen = await waitForScreen(tmux, 'the filter to narrow the table', 5_000, (s) => s.some((l) => /\[1–1 of 1, filter: -tag role=web\]/.test(l)));
   assert.notEqual(rowOf(screen, a.name), '');
   assert.equal(rowOf(screen, c.name), '', 'the filtered-out member is gone from the table');
+
+  // A resize repaints at the new width: the rule above the event log spans it exactly.
+  tmux.run('resize-window', '-x', '100', '-y', '40');
+  await waitForScreen(tmux, 'a repaint at 100 columns', 5_000, (s) => s.some((l) => l.startsWith('── events') && l.length === 100));
 
   tmux.key('q');
   await waitForScreen(tmux, 'the shell prompt after q', 5_000, (s) => s.some((l) => /^tui-test\$ ?$/.test(l)));
