@@ -98,7 +98,8 @@ export class ScenarioRun {
     this.views = new Views(n, scenario.nodeNames, this.recorder);
     const timing = { ...PROFILES[scenario.profile], ...scenario.timing };
     const bounds = suspicionBounds(timing.suspicionMult, timing.suspicionMaxTimeoutMult, n, timing.probeIntervalMs);
-    this.graceMs = bounds.maxMs + 5 * timing.probeIntervalMs + timing.gossipToTheDeadTimeMs;
+    // A suspicion started just before a fault ended can still expire its longest timeout later.
+    this.graceMs = bounds.maxMs + 5 * timing.probeIntervalMs;
     const usesSnapshots = scenario.timeline.some((e) => e.action?.kind === 'restart' && e.action.snapshot);
     this.cluster = new SerfCluster({
       seed: this.seed,
@@ -110,9 +111,9 @@ export class ScenarioRun {
       onMemberState: (name) => {
         const observer = this.index.get(name) as number;
         this.views.up(observer);
-        return (nowMs, subjectName, state, incarnation) => {
+        return (nowMs, subjectName, state, incarnation, by) => {
           const subject = this.index.get(subjectName);
-          if (subject !== undefined) this.views.change(nowMs, observer, subject, state, incarnation);
+          if (subject !== undefined) this.views.change(nowMs, observer, subject, state, incarnation, by === undefined ? -1 : this.index.get(by) ?? -1);
         };
       },
     });
@@ -457,7 +458,7 @@ export class ScenarioRun {
 
   private check(): void {
     const now = this.now;
-    for (let i = 0; i < this.scenario.nodeCount; i++) if (!this.isHealthy(i)) this.unhealthyUntil[i] = now;
+    for (let i = 0; i < this.scenario.nodeCount; i++) if (this.phase[i] !== Phase.notStarted && !this.isHealthy(i)) this.unhealthyUntil[i] = now;
     const converged = this.views.converged((s) => this.isMemberLive(s));
     this.recorder.sample(now, converged);
     if (this.healed && converged && this.convergedAtMs === null) this.convergedAtMs = now;
