@@ -44,7 +44,7 @@ export function parseScenario(text: string, file: string): Scenario {
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const firstError = doc.errors[0];
   if (firstError !== undefined) {
-    const line = firstError.linePos?.[0].line ?? 1;
+    const line = lineCounter.linePos(firstError.pos[0]).line;
     throw new ScenarioError(file, line, `valid YAML (${firstError.message.split('\n')[0]})`);
   }
   return new Checker(file, lineCounter).scenario(doc.contents);
@@ -380,10 +380,10 @@ class Checker {
       case 'pause':
         return { kind, nodes: this.nodes(node, 'pause') };
       case 'slow': {
-        if (!isMap(node)) return { kind, nodes: this.nodes(node, 'slow'), stallMs: 300, everyMs: 1_000 };
+        if (!isMap(node)) return { kind, nodes: this.nodes(node, 'slow'), stallMs: 1_600, everyMs: 2_100 };
         const m = this.entries(node, 'slow', ['nodes', 'stall', 'every']);
-        const stallMs = m.has('stall') ? this.duration(m.get('stall'), 'slow.stall') : 300;
-        const everyMs = m.has('every') ? this.duration(m.get('every'), 'slow.every') : 1_000;
+        const stallMs = m.has('stall') ? this.duration(m.get('stall'), 'slow.stall') : 1_600;
+        const everyMs = m.has('every') ? this.duration(m.get('every'), 'slow.every') : 2_100;
         if (stallMs >= everyMs || stallMs <= 0) this.fail(node, 'slow: expected 0 < stall < every (the receive path stalls for `stall` out of every `every`)');
         return { kind, nodes: this.nodes(m.get('nodes'), 'slow.nodes'), stallMs, everyMs };
       }

@@ -21,7 +21,7 @@ export interface Declaration {
   readonly observer: string;
   readonly subject: string;
   readonly class: DeclarationClass;
-  /** The declaring process was itself paused or slow shortly before (Lifeguard's stalled accuser). */
+  /** An accuser in the chain was itself paused or slow shortly before (Lifeguard's stalled accuser). */
   readonly stalledObserver: boolean;
 }
 
@@ -107,9 +107,12 @@ export class Recorder implements ViewListener {
   /** Deliveries seen per process: `${node}:${process}:${eventId}`. */
   private readonly delivered = new Set<string>();
   private readonly processOf: Uint32Array;
+  /** suspectedBy[o * n + s]: who started o's latest suspicion of s (-1: nobody named). */
+  private readonly suspectedBy: Int32Array;
 
   constructor(private readonly scenario: Scenario, private readonly run: ScenarioRun) {
     this.processOf = new Uint32Array(scenario.nodeCount);
+    this.suspectedBy = new Int32Array(scenario.nodeCount * scenario.nodeCount).fill(-1);
     this.record = {
       declarations: [], declarationCounts: { expected: 0, network: 0, 'false-positive': 0 }, falsePositives: [], falsePositiveCount: 0,
       suspicions: [], suspicionCount: 0, refutations: [], refutationCount: 0, crashes: [], events: [], queries: [], actions: [], samples: [],
@@ -131,6 +134,7 @@ export class Recorder implements ViewListener {
   }
 
   onTransition(t: Transition): void {
+    if (t.to === NodeStateType.suspect && t.from !== NodeStateType.suspect) this.suspectedBy[t.observer * this.scenario.nodeCount + t.subject] = t.by;
     if (this.quiet) return;
     const r = this.record;
     if (t.to === NodeStateType.suspect && t.from !== NodeStateType.suspect && t.observer !== t.subject) {
@@ -145,16 +149,36 @@ export class Recorder implements ViewListener {
     if (t.to === NodeStateType.dead || t.to === NodeStateType.left || t.to === UNKNOWN) this.checkAllDetected(t.subject, t.atMs);
   }
 
+  /**
+   * The chain of accusers behind a declaration: whoever the dead message names (the observer
+   * itself when its own suspicion expired), and whoever started the suspicion it acted on.
+   */
+  private accusers(o: number, s: number, by: number): number[] {
+    const n = this.scenario.nodeCount;
+    const chain = [o];
+    const declarer = by >= 0 ? by : o;
+    if (declarer !== o) chain.push(declarer);
+    const origin = this.suspectedBy[declarer * n + s] as number;
+    if (origin >= 0 && !chain.includes(origin)) chain.push(origin);
+    const own = this.suspectedBy[o * n + s] as number;
+    if (own >= 0 && !chain.includes(own)) chain.push(own);
+    return chain;
+  }
+
   private declared(t: Transition): void {
     const run = this.run;
     const r = this.record;
     const { observer: o, subject: s, atMs } = t;
     const recently = (i: number): boolean => !run.isHealthy(i) || atMs - (run.unhealthyUntil[i] as number) <= run.graceMs;
+    // A declaration is blamed on a network fault that touched the accused or anyone in the
+    // chain of accusers (a node back from isolation gossips the deaths it declared while cut off).
+    const chain = this.accusers(o, s, t.by);
+    const involved = [s, ...chain];
     let cls: DeclarationClass;
     if (recently(s)) cls = 'expected';
-    else if (run.faults.some((w) => w.reachability && w.startMs <= atMs && w.endMs + run.graceMs >= atMs && (w.touches[o] === 1 || w.touches[s] === 1))) cls = 'network';
+    else if (run.faults.some((w) => w.reachability && w.startMs <= atMs && w.endMs + run.graceMs >= atMs && involved.some((i) => w.touches[i] === 1))) cls = 'network';
     else cls = 'false-positive';
-    const d: Declaration = { atMs, observer: this.name(o), subject: this.name(s), class: cls, stalledObserver: o !== s && recently(o) };
+    const d: Declaration = { atMs, observer: this.name(o), subject: this.name(s), class: cls, stalledObserver: chain.some((i) => i !== s && recently(i)) };
     r.declarationCounts[cls]++;
     if (r.declarations.length < MAX_DECLARATIONS) r.declarations.push(d);
     if (cls === 'false-positive') {

@@ -1,18 +1,27 @@
 // One run of a scenario on simulated Serf agents, steppable and observable (the TUI drives it).
 //
 //   const run = new ScenarioRun(scenario, { seed });   // builds the cluster, queues the timeline
-//   run.step();               // advances one check interval (scenario `check`, default 500 ms)
+//   run.step();               // advances one check interval (scenario `check`, default 500 ms);
+//                             // returns false once finished
 //   run.advanceTo(30_000);    // steps until virtual time 30 s (or the end)
 //   run.finished              // true once the heal has converged and every assertion is decided
-//   run.now                   // virtual ms
-//   run.cluster               // the SerfCluster: hosts, engines, network, scheduler
-//   run.faults                // fault windows so far: { kind, label, startMs, endMs, nodes, line }
-//   run.record                // what was recorded: transitions, declarations, events, samples …
-//   run.views                 // every live process's view (counts per member, converged())
-//   const result = run.finish();  // runs to the end if needed; the RunResult the reports take
+//   run.now                   // virtual ms; run.healAtMs: when the final heal comes
+//   run.cluster               // the SerfCluster: hosts (status running/paused/crashed), Serf
+//                             // engines (run.cluster.serf(name)), network, scheduler
+//   run.faults                // fault windows so far: { kind, label, line, startMs, endMs, nodes, reachability }
+//                             // (endMs is the planned end while the fault is active)
+//   run.phase[i]              // node i's process: Phase.notStarted/running/paused/down/left (types.ts)
+//   run.views                 // every live process's view: stateAt(observer, member) (-1 unknown,
+//                             // 0 alive, 1 suspect, 2 failed, 3 left), count(member, state), converged()
+//   run.record                // recorded so far: declarations (classified), suspicions and refutations
+//                             // (marks), crashes with detection times, user events and deliveries,
+//                             // queries, actions, samples (cluster state per check), nodeStates
+//   run.outcomes              // each assertion: passed (null while undecided), detail, atMs
+//   run.finish();             // runs to the end and decides what is still open
+//   resultOf(run)             // (result.ts) the RunResult every report is made from
 //
 // A run is a pure function of the scenario and the seed: everything random derives from the
-// seed, and nothing here reads a clock (the wall time is measured by the caller, run-scenario.ts).
+// seed, and nothing here reads a clock (the wall time is measured by execute.ts).
 import { NodeStateType } from '../../src/protocol/node-state.js';
 import type { Serf } from '../../src/cluster/serf.js';
 import { SeededRng } from '../../src/protocol/rng.js';
@@ -98,7 +107,8 @@ export class ScenarioRun {
     this.views = new Views(n, scenario.nodeNames, this.recorder);
     const timing = { ...PROFILES[scenario.profile], ...scenario.timing };
     const bounds = suspicionBounds(timing.suspicionMult, timing.suspicionMaxTimeoutMult, n, timing.probeIntervalMs);
-    this.graceMs = bounds.maxMs + 5 * timing.probeIntervalMs + timing.gossipToTheDeadTimeMs;
+    // A suspicion started just before a fault ended can still expire its longest timeout later.
+    this.graceMs = bounds.maxMs + 5 * timing.probeIntervalMs;
     const usesSnapshots = scenario.timeline.some((e) => e.action?.kind === 'restart' && e.action.snapshot);
     this.cluster = new SerfCluster({
       seed: this.seed,
@@ -110,9 +120,9 @@ export class ScenarioRun {
       onMemberState: (name) => {
         const observer = this.index.get(name) as number;
         this.views.up(observer);
-        return (nowMs, subjectName, state, incarnation) => {
+        return (nowMs, subjectName, state, incarnation, by) => {
           const subject = this.index.get(subjectName);
-          if (subject !== undefined) this.views.change(nowMs, observer, subject, state, incarnation);
+          if (subject !== undefined) this.views.change(nowMs, observer, subject, state, incarnation, by === undefined ? -1 : this.index.get(by) ?? -1);
         };
       },
     });
@@ -457,7 +467,7 @@ export class ScenarioRun {
 
   private check(): void {
     const now = this.now;
-    for (let i = 0; i < this.scenario.nodeCount; i++) if (!this.isHealthy(i)) this.unhealthyUntil[i] = now;
+    for (let i = 0; i < this.scenario.nodeCount; i++) if (this.phase[i] !== Phase.notStarted && !this.isHealthy(i)) this.unhealthyUntil[i] = now;
     const converged = this.views.converged((s) => this.isMemberLive(s));
     this.recorder.sample(now, converged);
     if (this.healed && converged && this.convergedAtMs === null) this.convergedAtMs = now;

@@ -17,6 +17,8 @@ export interface Transition {
   readonly to: number;
   readonly fromIncarnation: number;
   readonly incarnation: number;
+  /** For suspect and dead: the accuser the message named (-1: none or not a scenario node). */
+  readonly by: number;
 }
 
 /** Where the tracker reports transitions the run cares about. */
@@ -75,7 +77,7 @@ export class Views {
     }
   }
 
-  change(atMs: number, observer: number, subject: number, to: number, incarnation: number): void {
+  change(atMs: number, observer: number, subject: number, to: number, incarnation: number, by = -1): void {
     const i = observer * this.n + subject;
     const from = this.state[i] as number;
     const before = this.inc[i] as number;
@@ -91,7 +93,7 @@ export class Views {
     }
     this.state[i] = to;
     this.inc[i] = to === UNKNOWN ? 0 : incarnation;
-    if (from !== to || incarnation !== before) this.listener.onTransition({ atMs, observer, subject, from, to, fromIncarnation: before, incarnation });
+    if (from !== to || incarnation !== before) this.listener.onTransition({ atMs, observer, subject, from, to, fromIncarnation: before, incarnation, by });
   }
 
   count(subject: number, state: number): number {

@@ -140,6 +140,10 @@ export function registerSim(program: Command): void {
     .allowUnknownOption(true)
     .helpOption(false)
     .action((args: string[]) => {
-      process.exitCode = experimentsMain(args, 'shoal sim experiment');
+      // `sim` owns --seed and --json, so commander hands them to it even after `experiment`
+      // (shoal's program does not use positional options); give them back to the experiments.
+      const parent = sim.opts<SimOptions>();
+      const passed = [...args, ...(parent.seed === undefined ? [] : ['--seed', parent.seed]), ...(parent.json === true ? ['--json'] : [])];
+      process.exitCode = experimentsMain(passed, 'shoal sim experiment');
     });
 }

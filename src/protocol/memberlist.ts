@@ -50,8 +50,11 @@ export interface MemberlistEnv {
   readonly onMemberState?: MemberStateObserver;
 }
 
-/** (time, member, new state or -1 for forgotten, incarnation held) — see MemberlistEnv.onMemberState. */
-export type MemberStateObserver = (nowMs: number, name: string, state: NodeStateType | -1, incarnation: number) => void;
+/**
+ * (time, member, new state or -1 for forgotten, incarnation held, and for suspect and dead the
+ * accuser the message names: Suspect.From / Dead.From) — see MemberlistEnv.onMemberState.
+ */
+export type MemberStateObserver = (nowMs: number, name: string, state: NodeStateType | -1, incarnation: number, by?: string) => void;
 
 export type StreamResult = { readonly ok: true; readonly message: StreamMessage } | { readonly ok: false; readonly reason: string };
 
@@ -798,7 +801,7 @@ export class Memberlist implements ProtocolEngine {
     state.incarnation = s.Incarnation;
     state.state = NodeStateType.suspect;
     state.stateChangeMs = this.nowMs;
-    this.env.onMemberState?.(this.nowMs, state.name, state.state, state.incarnation);
+    this.env.onMemberState?.(this.nowMs, state.name, state.state, state.incarnation, s.From);
     const changeMs = this.nowMs;
     const { minMs, maxMs, k } = suspicionBounds(c.suspicionMult, c.suspicionMaxTimeoutMult, this.estNumNodes(), c.probeIntervalMs);
     const suspicion = new Suspicion(s.From, k, minMs, maxMs, this.nowMs);
@@ -842,7 +845,7 @@ export class Memberlist implements ProtocolEngine {
     state.incarnation = d.Incarnation;
     state.state = d.Node === d.From ? NodeStateType.left : NodeStateType.dead;
     state.stateChangeMs = this.nowMs;
-    this.env.onMemberState?.(this.nowMs, state.name, state.state, state.incarnation);
+    this.env.onMemberState?.(this.nowMs, state.name, state.state, state.incarnation, d.From);
     if (state.state === NodeStateType.dead) this.stats.declaredDead++;
     this.delegates.notifyLeave?.(this.nowMs, viewOf(state));
   }
