@@ -9,6 +9,7 @@ import { registerClientCommands } from './commands/index.js';
 import { registerDecode } from './decode.js';
 import { registerAgent } from './agent.js';
 import { registerDemo } from './demo.js';
+import { registerServices } from './services.js';
 import { normaliseFlags } from './flags.js';
 
 /**
@@ -36,5 +37,6 @@ registerDecode(program);
 registerAgent(program);
 registerDemo(program);
 registerClientCommands(program);
+registerServices(program);
 
 await program.parseAsync(normaliseFlags(process.argv.slice(2)), { from: 'user' });
