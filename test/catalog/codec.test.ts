@@ -15,7 +15,9 @@ test('every message kind round-trips', () => {
   const msgs: CatalogMessage[] = [
     { kind: 'states', from: 'a', forward: true, states: [state] },
     { kind: 'states', from: 'a', forward: false, states: [] },
-    { kind: 'digest', from: 'b', versions: new Map([['n1', 7], ['n2', 2 ** 52]]) },
+    { kind: 'digest', from: 'b', versions: new Map([['n1', 7], ['n2', 2 ** 52]]), buckets: [] },
+    { kind: 'digest', from: 'b', versions: new Map([['n1', 7]]), buckets: [3, 63] },
+    { kind: 'summary', from: 'd', hashes: Array.from({ length: 64 }, (_, i) => (i * 0x9e3779b1) >>> 0) },
     { kind: 'request', from: 'c', nodes: ['n1', 'n2'] },
   ];
   for (const m of msgs) {
@@ -31,6 +33,8 @@ test('malformed input is refused with a reason: truncation, junk, bad values, tr
   const good = encodeCatalogMessage({ kind: 'states', from: 'a', forward: true, states: [state] });
   for (let cut = 0; cut < good.length; cut++) assert.equal(decodeCatalogMessage(good.subarray(0, cut)).ok, false, `cut at ${cut}`);
   assert.equal(decodeCatalogMessage(Uint8Array.of(CATALOG_MESSAGE_TYPE, 99, 0x80)).ok, false);
+  assert.equal(decodeCatalogMessage(encodeCatalogMessage({ kind: 'summary', from: 'd', hashes: [1, 2] })).ok, false);
+  assert.equal(decodeCatalogMessage(encodeCatalogMessage({ kind: 'digest', from: 'd', versions: new Map(), buckets: [64] })).ok, false);
   assert.equal(decodeCatalogMessage(Uint8Array.of(3, 1, 0x80)).ok, false);
   assert.equal(decodeCatalogMessage(Uint8Array.from([...good, 0])).ok, false);
   const badStatus = encodeCatalogMessage({ kind: 'states', from: 'a', forward: true, states: [{ ...state, checks: [{ ...state.checks[0]!, Status: 'sunny' as never }] }] });
