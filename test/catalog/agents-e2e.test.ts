@@ -160,6 +160,40 @@ describe('service discovery across three real agents', { timeout: 90_000 }, () =
     assert.ok(critical.some((c) => c.CheckID === 'service:cache-1' && c.Output === 'TTL expired'));
   });
 
+  test('deregister_critical_service_after removes a service whose check stays critical', async () => {
+    await consulB.agent.service.register({ name: 'temp', id: 'temp-1', port: 1, check: { ttl: '1s', status: 'passing', deregistercriticalserviceafter: '1s' } } as never);
+    await waitFor('temp on A', async () => ((await consulA.catalog.service.nodes('temp')) as unknown[]).length === 1);
+    await waitFor('temp gone on A and C', async () =>
+      ((await consulA.catalog.service.nodes('temp')) as unknown[]).length === 0 && ((await consulC.catalog.service.nodes('temp')) as unknown[]).length === 0, 15_000);
+    assert.equal(((await consulB.agent.service.list()) as Record<string, unknown>)['temp-1'], undefined);
+  });
+
+  test('events, status and metrics endpoints', async () => {
+    const list = await get(ports(2).http, '/v1/event/list?name=deploy');
+    assert.deepEqual(list.body, []);
+    const waiting = get(ports(2).http, `/v1/event/list?name=deploy&index=${list.index}&wait=10s`);
+    const fired = await fetch(`http://127.0.0.1:${ports(0).http}/v1/event/fire/deploy`, { method: 'PUT', body: 'v42' });
+    assert.equal(fired.status, 200);
+    const firedBody = (await fired.json()) as { Name: string; Payload: string; ID: string };
+    assert.equal(firedBody.Name, 'deploy');
+    assert.equal(Buffer.from(firedBody.Payload, 'base64').toString(), 'v42');
+    const woke = await waiting;
+    assert.ok(Number(woke.index) > Number(list.index));
+    const events = woke.body as Array<{ Name: string; Payload: string }>;
+    assert.equal(events.length, 1);
+    assert.equal(Buffer.from(events[0]?.Payload ?? '', 'base64').toString(), 'v42');
+    assert.equal((await get(ports(1).http, '/v1/status/leader')).body, `127.0.0.1:${ports(1).gossip}`);
+    const self = (await get(ports(1).http, '/v1/agent/self')).body as { Config: { NodeName: string; Datacenter: string } };
+    assert.deepEqual([self.Config.NodeName, self.Config.Datacenter], ['cat-b', 'dc1']);
+    const prom = (await get(ports(0).http, '/v1/agent/metrics?format=prometheus')).body as string;
+    assert.match(prom, /^shoal_serf_members\{status="alive"\} 3$/m);
+    assert.match(prom, /^shoal_catalog_publications_total [1-9]\d*$/m);
+    const json = (await get(ports(0).http, '/v1/agent/metrics')).body as { Gauges: Array<{ Name: string; Value: number }> };
+    assert.equal(json.Gauges.find((g) => g.Name === 'shoal.catalog.peers')?.Value, 2);
+    assert.equal((await get(ports(0).http, '/v1/health/state/sunny')).status, 400);
+    assert.equal((await get(ports(0).http, '/v1/nope')).status, 404);
+  });
+
   test('deregistration on B removes its instance everywhere', async () => {
     await consulB.agent.service.deregister('api-2');
     await waitFor('api-2 gone on A and C', async () =>
