@@ -20,6 +20,7 @@ const STEADY_MS = 30_000;
 /** Every running node holds every running node's current entry (version equality is exact). */
 function fullCatalogEverywhere(cluster: CatalogCluster): boolean {
   const live = cluster.running();
+  if (live.some((h) => h.engine.gossip.publishing)) return false;
   for (const subject of live) {
     const version = subject.engine.local.version;
     for (const observer of live) if (observer.engine.catalog.version(subject.name) !== version) return false;

@@ -45,6 +45,11 @@ export interface GossipPort {
   schedule(kind: string, delayMs: number, fn: () => void): void;
   log(level: LogLevel, message: string): void;
   readonly rng: Rng;
+  /**
+   * Optionally swaps a received entry for an identical one already held elsewhere (entries are
+   * immutable). The simulator shares one copy per (node, version) among its thousand nodes.
+   */
+  intern?(state: NodeCatalog): NodeCatalog;
 }
 
 export class CatalogStats {
@@ -75,6 +80,11 @@ export class CatalogGossip {
     readonly config: GossipConfig = DEFAULT_GOSSIP_CONFIG,
   ) {}
 
+  /** A publication of our entry is scheduled (changes not yet sent). */
+  get publishing(): boolean {
+    return this.publishPending;
+  }
+
   private get self(): string {
     return this.local.node;
   }
@@ -95,8 +105,9 @@ export class CatalogGossip {
       this.stats.coalesced++;
       return;
     }
-    const dueMs = this.lastPublishMs + this.config.publishMinIntervalMs;
-    if (this.nowMs >= dueMs) return this.publish();
+    // Due now: still go through a timer (of 0 ms), so changes made together — a service and its
+    // checks, a config directory's services — leave as one publication.
+    const dueMs = Math.max(this.nowMs, this.lastPublishMs + this.config.publishMinIntervalMs);
     this.publishPending = true;
     this.port.schedule('publish', dueMs - this.nowMs, () => {
       this.publishPending = false;
@@ -146,7 +157,8 @@ export class CatalogGossip {
 
   private receiveStates(from: string, forward: boolean, states: readonly NodeCatalog[]): void {
     const news: NodeCatalog[] = [];
-    for (const s of states) {
+    for (const received of states) {
+      const s = this.port.intern?.(received) ?? received;
       if (s.node === this.self) {
         // Someone holds an entry of ours newer than ours (a previous run's): refute it.
         if (s.version > this.local.version) {

@@ -18,7 +18,7 @@ import { Catalog, type MemberHealth } from './catalog.js';
 import { CATALOG_MESSAGE_TYPE } from './codec.js';
 import { CatalogGossip, DEFAULT_GOSSIP_CONFIG, type GossipConfig } from './gossip.js';
 import { LocalCatalog } from './local.js';
-import type { Check, HealthStatusName, Service } from './types.js';
+import type { Check, HealthStatusName, NodeCatalog, Service } from './types.js';
 
 /**
  * How a shoal agent announces the catalog protocol: these bytes follow the tags map in its
@@ -39,6 +39,8 @@ export interface ShoalNodeOptions {
   /** Where the node's catalog versions start (the runtime: wall-clock microseconds). */
   readonly versionBase: number;
   readonly gossip?: Partial<GossipConfig>;
+  /** See GossipPort.intern. */
+  readonly intern?: (state: NodeCatalog) => NodeCatalog;
 }
 
 /** Whether a member's Meta is a tags map followed by exactly SHOAL_META_SUFFIX. Never throws. */
@@ -103,6 +105,7 @@ export class ShoalNode implements ProtocolEngine {
         schedule: (kind, delayMs, fn) => this.schedule(kind, delayMs, fn),
         log: (level, message) => this.log(level, message),
         rng,
+        ...(options.intern === undefined ? {} : { intern: options.intern }),
       },
       { ...DEFAULT_GOSSIP_CONFIG, ...options.gossip },
     );
