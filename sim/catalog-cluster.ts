@@ -6,7 +6,7 @@ import type { ProfileName, ConfigInput } from '../src/protocol/config.js';
 import type { SerfConfigInput } from '../src/cluster/config.js';
 import { ShoalNode } from '../src/catalog/node.js';
 import type { GossipConfig } from '../src/catalog/gossip.js';
-import type { Check, Service } from '../src/catalog/types.js';
+import type { Check, NodeCatalog, Service } from '../src/catalog/types.js';
 import { SimHost } from './host.js';
 import type { LatencyModel } from './network.js';
 import { SimClusterBase } from './cluster-base.js';
@@ -23,6 +23,12 @@ export interface CatalogClusterOptions {
 }
 
 export class CatalogCluster extends SimClusterBase<ShoalNode> {
+  /**
+   * One copy of each (node, version) entry for the whole simulated cluster: every node decodes
+   * its own copy, which at 1,000 nodes × 1,000 entries would be gigabytes. Entries are immutable.
+   */
+  private readonly interned = new Map<string, NodeCatalog>();
+
   constructor(readonly options: CatalogClusterOptions) {
     super(options.seed, options.latency);
   }
@@ -47,9 +53,28 @@ export class CatalogCluster extends SimClusterBase<ShoalNode> {
       { ...o.serf, nodeName: name, memberlist: { profile: o.profile ?? 'lan', ...o.memberlist, advertise: address } },
       { rng: this.world.rng.fork() },
       // Virtual microseconds: a restarted node starts above its previous run, as with the wall clock.
-      { versionBase: Math.floor(this.now * 1000), ...(o.gossip === undefined ? {} : { gossip: o.gossip }) },
+      { versionBase: Math.floor(this.now * 1000), intern: (s) => this.intern(s), ...(o.gossip === undefined ? {} : { gossip: o.gossip }) },
     );
   }
+
+  private intern(state: NodeCatalog): NodeCatalog {
+    const key = `${state.node}\u0000${state.version}`;
+    const held = this.interned.get(key);
+    if (held !== undefined) return held;
+    // Older versions of the node are no longer needed by anyone newer; keep the map bounded by
+    // dropping the node's previous entry (a straggler holding it keeps its own reference).
+    const last = this.latest.get(state.node);
+    if (last !== undefined) {
+      const lastVersion = this.interned.get(last)?.version ?? -1;
+      if (lastVersion > state.version) return state;
+      this.interned.delete(last);
+    }
+    this.latest.set(state.node, key);
+    this.interned.set(key, state);
+    return state;
+  }
+
+  private readonly latest = new Map<string, string>();
 
   node(name: string): ShoalNode {
     return this.host(name).engine;

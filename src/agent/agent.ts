@@ -206,7 +206,7 @@ export class Agent extends EventEmitter {
     }
     return new Promise((resolve) => {
       try {
-        this.actNode((node, now) => node.setTags(now, tags, () => resolve(null)));
+        this.act((serf, now) => serf.setTags(now, tags, () => resolve(null)));
       } catch (err) {
         resolve(err instanceof Error ? err.message : String(err));
       }

@@ -90,7 +90,7 @@ export function answerQuery(catalog: Catalog, query: DecodedPacket, shuffle: Shu
     const answers = addressRecords(question.name, m.address, qtype);
     return answers.length === 0 ? { ...base, authorities: [soa()] } : { ...base, answers };
   }
-  const instances = shuffle(catalog.passingInstances(serviceNameFor(catalog, lookup.name), lookup.tag === '' ? [] : [lookup.tag]));
+  const instances = shuffle(catalog.passingInstances(lookup.name, lookup.tag === '' ? [] : [lookup.tag], true));
   if (instances.length === 0) return { ...base, flags: (base.flags ?? 0) | RCODE_NXDOMAIN, authorities: [soa()] };
   const answers: Answer[] = [];
   const additionals: Answer[] = [];
@@ -106,12 +106,6 @@ export function answerQuery(catalog: Catalog, query: DecodedPacket, shuffle: Shu
   }
   if (answers.length === 0) return { ...base, authorities: [soa()] };
   return additionals.length === 0 ? { ...base, answers } : { ...base, answers, additionals };
-}
-
-/** Names match case-insensitively (DNS); the catalog's name may have capitals. */
-function serviceNameFor(catalog: Catalog, lower: string): string {
-  for (const name of catalog.serviceNames().keys()) if (name.toLowerCase() === lower) return name;
-  return lower;
 }
 
 function instanceAddress(i: Instance): string {

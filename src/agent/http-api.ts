@@ -25,6 +25,8 @@ const MAX_WAIT_MS = 10 * 60_000;
 const MAX_BODY_BYTES = 1 << 20;
 /** User events kept for /v1/event/list (Consul keeps 256: agent/user_event.go eventBuffer). */
 const EVENT_BUFFER = 256;
+/** Serialized read answers kept until the index moves (distinct read URLs). */
+const READ_CACHE_ENTRIES = 256;
 
 class HttpError extends Error {
   constructor(
@@ -58,6 +60,8 @@ interface Reply {
   readonly body: unknown;
   /** Sets X-Consul-Index and friends (catalog, health and event reads). */
   readonly indexed?: boolean;
+  /** The body already serialized (a cached read). */
+  readonly json?: string;
   readonly text?: boolean;
 }
 
@@ -66,11 +70,18 @@ export class HttpApi {
   private localIndex = 1;
   private readonly waiters = new Set<() => void>();
   private readonly events: UserEventRecord[] = [];
-  readonly counters = { requests: 0, errors: 0, blockingQueries: 0 };
+  readonly counters = { requests: 0, errors: 0, blockingQueries: 0, cachedReads: 0 };
+  /**
+   * Reads answered since the index last moved, serialized: a catalog of thousands of instances
+   * makes JSON encoding the main cost of a read, and between changes every reader (and every
+   * woken watcher) would encode the same answer again.
+   */
+  private readonly readCache = new Map<string, string>();
 
   constructor(
     private readonly agent: Agent,
     private readonly services: AgentServices,
+    private readonly options: { readonly cacheReads?: boolean } = {},
   ) {
     agent.node.catalog.onChange = () => this.bump();
     agent.on('serf', (event: SerfEvent) => {
@@ -92,6 +103,7 @@ export class HttpApi {
 
   private bump(): void {
     this.localIndex++;
+    this.readCache.clear();
     const ws = [...this.waiters];
     this.waiters.clear();
     for (const w of ws) w();
@@ -153,7 +165,7 @@ export class HttpApi {
       }
       headers['Content-Type'] = 'application/json';
       const pretty = url.searchParams.has('pretty');
-      const text = reply.body === undefined ? '' : JSON.stringify(reply.body, null, pretty ? 4 : undefined);
+      const text = reply.json ?? (reply.body === undefined ? '' : JSON.stringify(reply.body, null, pretty ? 4 : undefined));
       res.writeHead(reply.status ?? 200, headers).end(text);
     } catch (err) {
       this.counters.errors++;
@@ -305,7 +317,17 @@ export class HttpApi {
         });
       }
     }
-    return { body: read(), indexed: true };
+    if (this.options.cacheReads === false || r.query.has('pretty')) return { body: read(), indexed: true };
+    const key = cacheKey(r);
+    let json = this.readCache.get(key);
+    if (json === undefined) {
+      json = JSON.stringify(read());
+      if (this.readCache.size >= READ_CACHE_ENTRIES) this.readCache.clear();
+      this.readCache.set(key, json);
+    } else {
+      this.counters.cachedReads++;
+    }
+    return { body: null, json, indexed: true };
   }
 
   // ---------------------------------------------------------------- agent endpoints
@@ -520,6 +542,15 @@ function healthEntry(i: Instance): Record<string, unknown> {
 /** The worst state among an instance's checks (exported for DNS and the CLI). */
 export function instanceStatus(i: Instance): HealthStatusName {
   return aggregateStatus(i.checks);
+}
+
+/** The read's identity: its path and query without the blocking parameters. */
+function cacheKey(r: Request): string {
+  const q = new URLSearchParams(r.query);
+  q.delete('index');
+  q.delete('wait');
+  q.sort();
+  return `${r.path}?${q.toString()}`;
 }
 
 function parseJson(body: Buffer): unknown {

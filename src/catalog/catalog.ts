@@ -166,11 +166,17 @@ export class Catalog {
     return new Map([...out].sort((a, b) => cmp(a[0], b[0])).map(([k, v]) => [k, [...v].sort(cmp)]));
   }
 
-  /** Instances of a service (optionally with every one of `tags`), with their node's and own checks. */
-  instances(serviceName: string, tags: readonly string[] = []): Instance[] {
+  /**
+   * Instances of a service (optionally with every one of `tags`, compared case-insensitively as
+   * Consul does), with their node's and own checks. `ignoreCase` matches the name that way too (DNS).
+   */
+  instances(serviceName: string, tags: readonly string[] = [], ignoreCase = false): Instance[] {
     const out: Instance[] = [];
+    const wanted = ignoreCase ? serviceName.toLowerCase() : serviceName;
     for (const node of this.nodes()) {
-      const services = this.servicesOf(node.name).filter((s) => s.Service === serviceName && tags.every((t) => s.Tags.some((x) => x.toLowerCase() === t.toLowerCase())));
+      const services = this.servicesOf(node.name).filter(
+        (s) => (ignoreCase ? s.Service.toLowerCase() : s.Service) === wanted && tags.every((t) => s.Tags.some((x) => x.toLowerCase() === t.toLowerCase())),
+      );
       if (services.length === 0) continue;
       const nodeChecks = this.checksOf(node.name);
       for (const service of services) {
@@ -182,8 +188,8 @@ export class Catalog {
   }
 
   /** Instances whose every check passes (Consul ?passing; DNS answers only these). */
-  passingInstances(serviceName: string, tags: readonly string[] = []): Instance[] {
-    return this.instances(serviceName, tags).filter((i) => aggregateStatus(i.checks) === 'passing');
+  passingInstances(serviceName: string, tags: readonly string[] = [], ignoreCase = false): Instance[] {
+    return this.instances(serviceName, tags, ignoreCase).filter((i) => aggregateStatus(i.checks) === 'passing');
   }
 
   /** Every check of every visible node in a given state ('any': all). */

@@ -14,7 +14,10 @@ import { CATALOG_LIMITS, isHealthStatus, type Check, type NodeCatalog, type Serv
 export const CATALOG_MESSAGE_TYPE = 0xc8;
 
 /** The second byte: which catalog message. */
-export const CatalogKind = { states: 1, digest: 2, request: 3 } as const;
+export const CatalogKind = { states: 1, digest: 2, request: 3, summary: 4 } as const;
+
+/** Anti-entropy summaries hash the catalog into this many buckets (see summary.ts). */
+export const SUMMARY_BUCKETS = 64;
 
 const serviceSchema = struct('Service', {
   ID: t.string,
@@ -45,14 +48,20 @@ const nodeStateSchema = struct('NodeState', {
 
 /** Whole node entries; `Forward` asks the receiver to pass news on (rumor), absent for answers. */
 const statesSchema = struct('States', { From: t.string, Forward: t.bool, States: t.arrayOrNil(nodeStateSchema) });
-/** Anti-entropy: every node the sender holds and the version it holds. */
-const digestSchema = struct('Digest', { From: t.string, Versions: t.mapOrNil(t.int) });
+/**
+ * Anti-entropy, step 2: every node the sender holds in the listed buckets (all buckets when the
+ * list is empty) and the version it holds.
+ */
+const digestSchema = struct('Digest', { From: t.string, Versions: t.mapOrNil(t.int), Buckets: t.arrayOrNil(t.u8) });
+/** Anti-entropy, step 1: one hash per bucket of (node, version) pairs; equal hashes need nothing more. */
+const summarySchema = struct('Summary', { From: t.string, Hashes: t.arrayOrNil(t.u32) });
 /** The answer to a digest: the nodes the digest's sender holds newer than we do. */
 const requestSchema = struct('Request', { From: t.string, Nodes: t.arrayOrNil(t.string) });
 
 export type CatalogMessage =
   | { readonly kind: 'states'; readonly from: string; readonly forward: boolean; readonly states: NodeCatalog[] }
-  | { readonly kind: 'digest'; readonly from: string; readonly versions: Map<string, number> }
+  | { readonly kind: 'digest'; readonly from: string; readonly versions: Map<string, number>; readonly buckets: number[] }
+  | { readonly kind: 'summary'; readonly from: string; readonly hashes: number[] }
   | { readonly kind: 'request'; readonly from: string; readonly nodes: string[] };
 
 export type DecodeResult = { readonly ok: true; readonly message: CatalogMessage } | { readonly ok: false; readonly reason: string };
@@ -81,7 +90,12 @@ export function encodeCatalogMessage(msg: CatalogMessage): Uint8Array {
     }
     case 'digest': {
       const w = header(CatalogKind.digest);
-      encodeStruct(w, digestSchema, { From: msg.from, Versions: msg.versions });
+      encodeStruct(w, digestSchema, { From: msg.from, Versions: msg.versions, Buckets: msg.buckets });
+      return w.finish();
+    }
+    case 'summary': {
+      const w = header(CatalogKind.summary);
+      encodeStruct(w, summarySchema, { From: msg.from, Hashes: msg.hashes });
       return w.finish();
     }
     case 'request': {
@@ -133,7 +147,16 @@ export function decodeCatalogMessage(bytes: Uint8Array): DecodeResult {
       }
       case CatalogKind.digest: {
         const v = decodeStruct(r, digestSchema);
-        message = { kind: 'digest', from: v.From, versions: v.Versions ?? new Map() };
+        const buckets = v.Buckets ?? [];
+        if (buckets.some((b) => b >= SUMMARY_BUCKETS)) return { ok: false, reason: `bucket out of range (${SUMMARY_BUCKETS} buckets)` };
+        message = { kind: 'digest', from: v.From, versions: v.Versions ?? new Map(), buckets };
+        break;
+      }
+      case CatalogKind.summary: {
+        const v = decodeStruct(r, summarySchema);
+        const hashes = v.Hashes ?? [];
+        if (hashes.length !== SUMMARY_BUCKETS) return { ok: false, reason: `${hashes.length} summary hashes, want ${SUMMARY_BUCKETS}` };
+        message = { kind: 'summary', from: v.From, hashes };
         break;
       }
       case CatalogKind.request: {

@@ -3,25 +3,27 @@
 //     and every node learns the joiner, in one message each);
 //  2. rumor: a local change goes to `fanout` random peers; a node that finds an entry news passes
 //     it on once to `fanout` others (infect-once push, SWIM §4.1's dissemination without piggyback);
-//  3. anti-entropy: every interval (scaled with cluster size, as memberlist's push/pull) a digest
-//     (node → version) goes to one random peer, which answers with what is newer on its side and
-//     asks for what is newer on ours — this repairs whatever lost packets and partitions left.
+//  3. anti-entropy: every interval a summary (64 bucket hashes of the node → version pairs, about
+//     300 bytes whatever the cluster size) goes to one random peer; where buckets differ, the peer
+//     sends its digest (node → version) of those buckets, and we answer with what is newer on our
+//     side and ask for what is newer on its — this repairs whatever lost packets and partitions
+//     left, cheaply enough to run every couple of seconds.
 // Local changes are rate-limited: at most one publication per `publishMinIntervalMs`, the first at
 // once and the rest coalesced, so a flapping check costs one entry per interval, not one per flap.
-import { pushPullScaleMs } from '../protocol/timing.js';
 import type { Rng } from '../protocol/rng.js';
 import type { LogLevel } from '../protocol/effects.js';
 import type { Catalog } from './catalog.js';
 import { decodeCatalogMessage, encodeCatalogMessage, type CatalogMessage } from './codec.js';
 import type { LocalCatalog } from './local.js';
 import type { NodeCatalog } from './types.js';
+import { bucketOf, differingBuckets, summarize } from './summary.js';
 
 export interface GossipConfig {
   /** Smallest gap between two publications of our entry (rate limit for flapping checks). */
   readonly publishMinIntervalMs: number;
   /** Peers a rumor goes to from each node that finds it news. */
   readonly fanout: number;
-  /** Anti-entropy period at 32 nodes or fewer; scaled like push/pull above that. */
+  /** Anti-entropy period (a summary to one random peer). */
   readonly antiEntropyIntervalMs: number;
   /** Largest message we build; states beyond it go in further messages. */
   readonly maxMessageBytes: number;
@@ -30,7 +32,7 @@ export interface GossipConfig {
 export const DEFAULT_GOSSIP_CONFIG: GossipConfig = {
   publishMinIntervalMs: 1_000,
   fanout: 4,
-  antiEntropyIntervalMs: 10_000,
+  antiEntropyIntervalMs: 2_000,
   maxMessageBytes: 64 * 1024,
 };
 
@@ -43,6 +45,11 @@ export interface GossipPort {
   schedule(kind: string, delayMs: number, fn: () => void): void;
   log(level: LogLevel, message: string): void;
   readonly rng: Rng;
+  /**
+   * Optionally swaps a received entry for an identical one already held elsewhere (entries are
+   * immutable). The simulator shares one copy per (node, version) among its thousand nodes.
+   */
+  intern?(state: NodeCatalog): NodeCatalog;
 }
 
 export class CatalogStats {
@@ -73,6 +80,11 @@ export class CatalogGossip {
     readonly config: GossipConfig = DEFAULT_GOSSIP_CONFIG,
   ) {}
 
+  /** A publication of our entry is scheduled (changes not yet sent). */
+  get publishing(): boolean {
+    return this.publishPending;
+  }
+
   private get self(): string {
     return this.local.node;
   }
@@ -93,8 +105,9 @@ export class CatalogGossip {
       this.stats.coalesced++;
       return;
     }
-    const dueMs = this.lastPublishMs + this.config.publishMinIntervalMs;
-    if (this.nowMs >= dueMs) return this.publish();
+    // Due now: still go through a timer (of 0 ms), so changes made together — a service and its
+    // checks, a config directory's services — leave as one publication.
+    const dueMs = Math.max(this.nowMs, this.lastPublishMs + this.config.publishMinIntervalMs);
     this.publishPending = true;
     this.port.schedule('publish', dueMs - this.nowMs, () => {
       this.publishPending = false;
@@ -133,8 +146,10 @@ export class CatalogGossip {
     switch (msg.kind) {
       case 'states':
         return this.receiveStates(msg.from, msg.forward, msg.states);
+      case 'summary':
+        return this.receiveSummary(msg.from, msg.hashes);
       case 'digest':
-        return this.receiveDigest(msg.from, msg.versions);
+        return this.receiveDigest(msg.from, msg.versions, msg.buckets);
       case 'request':
         return this.sendStates([msg.from], msg.nodes.flatMap((n) => this.catalog.stateOf(n) ?? []), false);
     }
@@ -142,10 +157,11 @@ export class CatalogGossip {
 
   private receiveStates(from: string, forward: boolean, states: readonly NodeCatalog[]): void {
     const news: NodeCatalog[] = [];
-    for (const s of states) {
+    for (const received of states) {
+      const s = this.port.intern?.(received) ?? received;
       if (s.node === this.self) {
-        // Someone holds an entry of ours at least as new as ours (a previous run's): refute it.
-        if (s.version >= this.local.version) {
+        // Someone holds an entry of ours newer than ours (a previous run's): refute it.
+        if (s.version > this.local.version) {
           this.local.witness(s.version);
           this.localChanged(this.nowMs);
         }
@@ -163,11 +179,24 @@ export class CatalogGossip {
     this.sendStates(this.pick(this.config.fanout, exclude), news, true);
   }
 
-  private receiveDigest(from: string, versions: ReadonlyMap<string, number>): void {
+  /** Step 1 on the peer's side: where buckets differ, send our digest of them. */
+  private receiveSummary(from: string, hashes: readonly number[]): void {
+    const differ = differingBuckets(summarize(this.catalog.versions()), hashes);
+    if (differ.length === 0) return;
+    const wanted = new Set(differ);
+    const versions = new Map<string, number>();
+    for (const [node, version] of this.catalog.versions()) if (wanted.has(bucketOf(node))) versions.set(node, version);
+    this.send(from, { kind: 'digest', from: this.self, versions, buckets: differ });
+  }
+
+  /** Step 2: give what is newer here, ask for what is newer there (within the digest's buckets). */
+  private receiveDigest(from: string, versions: ReadonlyMap<string, number>, buckets: readonly number[]): void {
+    const covered = buckets.length === 0 ? null : new Set(buckets);
     const want: string[] = [];
     for (const [node, version] of versions) {
       if (node === this.self) {
-        if (version >= this.local.version) {
+        // A peer holding our current version is the normal case; only a newer one is a previous run's.
+        if (version > this.local.version) {
           this.local.witness(version);
           this.localChanged(this.nowMs);
         }
@@ -177,6 +206,7 @@ export class CatalogGossip {
     }
     const give: NodeCatalog[] = [];
     for (const [node, version] of this.catalog.versions()) {
+      if (covered !== null && !covered.has(bucketOf(node))) continue;
       if (version > (versions.get(node) ?? -1)) {
         const s = this.catalog.stateOf(node);
         if (s !== undefined) give.push(s);
@@ -188,11 +218,11 @@ export class CatalogGossip {
 
   private antiEntropyTick(): void {
     const peers = this.port.peers();
-    this.port.schedule('antiEntropy', pushPullScaleMs(this.config.antiEntropyIntervalMs, peers.length + 1), () => this.antiEntropyTick());
-    const [peer] = this.pick(1, new Set());
-    if (peer === undefined) return;
+    this.port.schedule('antiEntropy', this.config.antiEntropyIntervalMs, () => this.antiEntropyTick());
+    if (peers.length === 0) return;
+    const peer = peers[this.port.rng.int(peers.length)] as string;
     this.stats.antiEntropyRounds++;
-    this.send(peer, { kind: 'digest', from: this.self, versions: this.catalog.versions() });
+    this.send(peer, { kind: 'summary', from: this.self, hashes: summarize(this.catalog.versions()) });
   }
 
   /** Sends states to each target, split so no message passes maxMessageBytes. */

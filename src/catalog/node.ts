@@ -1,8 +1,8 @@
 // A shoal node: the Serf layer plus the gossiped catalog, as one engine the runtime and the
 // simulator drive (ProtocolEngine). Catalog timers travel in the same outbox as Serf's and
 // memberlist's (kind "catalog:…"); catalog messages reach Serf's user-message path behind a type
-// byte of their own (Serf's onExtensionMessage hook) and leave only towards peers whose tags
-// announce shoal support (SHOAL_TAG), so a real serf agent in the cluster never receives one.
+// byte of their own (Serf's onExtensionMessage hook) and leave only towards peers whose Meta
+// announces shoal support (SHOAL_META_SUFFIX), so a real serf agent never receives one.
 import { ipToString, type Address } from '../protocol/address.js';
 import type { Effect, LogLevel, Timer } from '../protocol/effects.js';
 import type { ProtocolEngine } from '../protocol/engine.js';
@@ -12,18 +12,23 @@ import { Serf, type SerfEnv, type SerfEvent } from '../cluster/serf.js';
 import type { SerfConfigInput } from '../cluster/config.js';
 import { MemberStatus, type Member } from '../cluster/member.js';
 import type { StreamMessage, StreamOptions } from '../wire/stream.js';
+import { MsgpackReader } from '../wire/msgpack-reader.js';
+import { TAG_MAGIC } from '../wire/tags.js';
 import { Catalog, type MemberHealth } from './catalog.js';
 import { CATALOG_MESSAGE_TYPE } from './codec.js';
 import { CatalogGossip, DEFAULT_GOSSIP_CONFIG, type GossipConfig } from './gossip.js';
 import { LocalCatalog } from './local.js';
-import type { Check, HealthStatusName, Service } from './types.js';
+import type { Check, HealthStatusName, NodeCatalog, Service } from './types.js';
 
 /**
- * The Serf tag a shoal agent carries to announce the catalog protocol (value: its version). It
- * shows in `serf members` as shoal=1, which tells an operator which members are shoal agents.
+ * How a shoal agent announces the catalog protocol: these bytes follow the tags map in its
+ * memberlist Meta ("SHOAL", then the catalog protocol version). Serf's decodeTags reads one
+ * msgpack value and ignores what follows (serf.go decodeTags; shoal's src/wire/tags.ts does the
+ * same), so real serf agents see exactly the tags that were set. A reserved tag would have done
+ * too, but it shows in every `serf members`, handler environment and tags listing, and a user's
+ * `tags -delete` could switch discovery off; the suffix is invisible and cannot be removed.
  */
-export const SHOAL_TAG = 'shoal';
-export const SHOAL_TAG_VALUE = '1';
+export const SHOAL_META_SUFFIX = Uint8Array.of(0x53, 0x48, 0x4f, 0x41, 0x4c, 0x01);
 
 /** Catalog messages up to this size go by UDP (memberlist's 1400-byte packets leave room for framing, CRC, encryption). */
 export const CATALOG_UDP_PAYLOAD_LIMIT = 1_100;
@@ -34,17 +39,22 @@ export interface ShoalNodeOptions {
   /** Where the node's catalog versions start (the runtime: wall-clock microseconds). */
   readonly versionBase: number;
   readonly gossip?: Partial<GossipConfig>;
+  /** See GossipPort.intern. */
+  readonly intern?: (state: NodeCatalog) => NodeCatalog;
 }
 
-/** Tags with shoal's announcement added (whatever the user set or deleted). */
-export function withShoalTag(tags: ReadonlyMap<string, string>): Map<string, string> {
-  const out = new Map(tags);
-  out.set(SHOAL_TAG, SHOAL_TAG_VALUE);
-  return out;
-}
-
-export function announcesShoal(tags: ReadonlyMap<string, string>): boolean {
-  return tags.get(SHOAL_TAG) === SHOAL_TAG_VALUE;
+/** Whether a member's Meta is a tags map followed by exactly SHOAL_META_SUFFIX. Never throws. */
+export function announcesShoal(meta: Uint8Array): boolean {
+  if (meta.length <= SHOAL_META_SUFFIX.length || meta[0] !== TAG_MAGIC) return false;
+  try {
+    const r = new MsgpackReader(meta, 1, meta.length, 'meta');
+    const n = r.mapLenOrNil();
+    for (let i = 0; i < 2 * n; i++) r.string();
+    if (meta.length - r.pos !== SHOAL_META_SUFFIX.length) return false;
+    return SHOAL_META_SUFFIX.every((b, i) => meta[r.pos + i] === b);
+  } catch {
+    return false;
+  }
 }
 
 export class ShoalNode implements ProtocolEngine {
@@ -65,9 +75,10 @@ export class ShoalNode implements ProtocolEngine {
     this.catalog = new Catalog(input.nodeName);
     this.local = new LocalCatalog(input.nodeName, options.versionBase);
     this.serf = new Serf(
-      { ...input, tags: withShoalTag(input.tags ?? new Map()) },
+      input,
       {
         ...env,
+        metaSuffix: SHOAL_META_SUFFIX,
         onEvent: (event) => {
           this.onSerfEvent(event);
           env.onEvent?.(event);
@@ -94,6 +105,7 @@ export class ShoalNode implements ProtocolEngine {
         schedule: (kind, delayMs, fn) => this.schedule(kind, delayMs, fn),
         log: (level, message) => this.log(level, message),
         rng,
+        ...(options.intern === undefined ? {} : { intern: options.intern }),
       },
       { ...DEFAULT_GOSSIP_CONFIG, ...options.gossip },
     );
@@ -169,12 +181,6 @@ export class ShoalNode implements ProtocolEngine {
     this.serf.shutdown();
   }
 
-  /** Changes Serf tags, keeping shoal's announcement. */
-  setTags(nowMs: number, tags: ReadonlyMap<string, string>, done?: () => void): void {
-    this.advance(nowMs);
-    this.serf.setTags(nowMs, withShoalTag(tags), done);
-  }
-
   // ---------------------------------------------------------------- the local catalog (HTTP API, config, check runners)
 
   registerService(nowMs: number, service: Service, checks: readonly Check[]): void {
@@ -222,7 +228,7 @@ export class ShoalNode implements ProtocolEngine {
       const health = memberHealth(m);
       this.catalog.setMember({ name: m.name, address: ipToString(m.addr), health, tags: m.tags });
       if (m.name === this.name) continue;
-      const isPeer = health === 'alive' && announcesShoal(m.tags);
+      const isPeer = health === 'alive' && announcesShoal(this.serf.memberlist.node(m.name)?.meta ?? new Uint8Array(0));
       const wasPeer = this.peerSet.has(m.name);
       this.setPeer(m.name, isPeer);
       if (isPeer && !wasPeer && !this.stopped) this.gossip.peerAppeared(this.nowMs, m.name);

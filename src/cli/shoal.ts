@@ -10,6 +10,7 @@ import { registerDecode } from './decode.js';
 import { registerAgent } from './agent.js';
 import { registerDemo } from './demo.js';
 import { registerTui } from './tui.js';
+import { registerServices } from './services.js';
 import { normaliseFlags } from './flags.js';
 import { registerSim } from './sim.js';
 
@@ -40,5 +41,6 @@ registerDemo(program);
 registerTui(program);
 registerClientCommands(program);
 registerSim(program);
+registerServices(program);
 
 await program.parseAsync(normaliseFlags(process.argv.slice(2)), { from: 'user' });

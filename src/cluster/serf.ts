@@ -110,6 +110,11 @@ export interface SerfEnv {
    * it). shoal's catalog uses a type byte Serf never sends (src/catalog/codec.ts).
    */
   readonly onExtensionMessage?: (nowMs: number, payload: Uint8Array) => boolean;
+  /**
+   * Bytes appended to our Meta after the tags map. Serf's decodeTags (Go msgpack, one value read)
+   * ignores them, so they are invisible as tags; shoal announces its catalog this way.
+   */
+  readonly metaSuffix?: Uint8Array;
 }
 
 const TIMER_PREFIX = 'serf:';
@@ -146,7 +151,7 @@ export class Serf implements ProtocolEngine {
   constructor(input: SerfConfigInput, private readonly env: SerfEnv) {
     this.config = makeSerfConfig(input);
     this.tags = this.config.tags;
-    if (encodeTags(this.tags).length > META_MAX_BYTES) {
+    if (this.encodeMeta(this.tags).length > META_MAX_BYTES) {
       throw new RangeError(`Encoded length of tags exceeds limit of ${META_MAX_BYTES} bytes`);
     }
     const c = this.config;
@@ -426,12 +431,23 @@ export class Serf implements ProtocolEngine {
   /** Replaces our tags and announces them (serf.go SetTags → memberlist UpdateNode). */
   setTags(nowMs: number, tags: ReadonlyMap<string, string>, done?: () => void): void {
     this.advance(nowMs);
-    const encoded = encodeTags(tags);
+    const encoded = this.encodeMeta(tags);
     if (encoded.length > META_MAX_BYTES) {
       throw new RangeError(`Encoded length of tags exceeds limit of ${META_MAX_BYTES} bytes (these encode to ${encoded.length})`);
     }
     this.tags = new Map(tags);
     this.memberlist.updateMeta(nowMs, done);
+  }
+
+  /** Our Meta: the tags, then the env's suffix if any. */
+  private encodeMeta(tags: ReadonlyMap<string, string>): Uint8Array {
+    const encoded = encodeTags(tags);
+    const suffix = this.env.metaSuffix;
+    if (suffix === undefined || suffix.length === 0) return encoded;
+    const out = new Uint8Array(encoded.length + suffix.length);
+    out.set(encoded);
+    out.set(suffix, encoded.length);
+    return out;
   }
 
   get localTags(): ReadonlyMap<string, string> {
@@ -983,7 +999,7 @@ export class Serf implements ProtocolEngine {
 
   private delegates(): Delegates {
     return {
-      nodeMeta: () => encodeTags(this.tags),
+      nodeMeta: () => this.encodeMeta(this.tags),
       notifyMsg: (nowMs, payload) => {
         this.advance(nowMs);
         this.notifyMsg(payload);

@@ -57,6 +57,13 @@ function dig(port: number, name: string, type: string): Promise<string> {
   });
 }
 
+function cli(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [shoal, ...args], { encoding: 'utf8', timeout: 20_000 }, (err, stdout, stderr) =>
+      resolve({ code: err === null ? 0 : ((err as { code?: number }).code ?? 1), out: `${stdout}${stderr}` }));
+  });
+}
+
 async function get(port: number, path: string): Promise<{ status: number; body: unknown; index: string | null }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   const text = await res.text();
@@ -79,8 +86,9 @@ describe('service discovery across three real agents', { timeout: 90_000 }, () =
     mkdirSync(conf);
     writeFileSync(join(conf, 'web.json'), JSON.stringify({ service: { name: 'web', id: 'web-a', port: 8080, tags: ['primary'], check: { ttl: '30s', status: 'passing' } } }));
     startAgent(0, [`-config-dir=${conf}`]);
-    startAgent(1, [`-join=127.0.0.1:${ports(0).gossip}`]);
-    startAgent(2, [`-join=127.0.0.1:${ports(0).gossip}`]);
+    // Retry: A may not be listening yet when B and C start.
+    startAgent(1, [`-retry-join=127.0.0.1:${ports(0).gossip}`, '-retry-interval=1s']);
+    startAgent(2, [`-retry-join=127.0.0.1:${ports(0).gossip}`, '-retry-interval=1s']);
     await waitFor('three agents see each other', async () => ((await get(ports(2).http, '/v1/catalog/nodes')).body as unknown[]).length === 3);
     await waitFor('the file-defined service reaches C', async () => ((await consulC.catalog.service.nodes('web')) as unknown[]).length === 1);
   });
@@ -152,6 +160,40 @@ describe('service discovery across three real agents', { timeout: 90_000 }, () =
     assert.ok(critical.some((c) => c.CheckID === 'service:cache-1' && c.Output === 'TTL expired'));
   });
 
+  test('deregister_critical_service_after removes a service whose check stays critical', async () => {
+    await consulB.agent.service.register({ name: 'temp', id: 'temp-1', port: 1, check: { ttl: '1s', status: 'passing', deregistercriticalserviceafter: '1s' } } as never);
+    await waitFor('temp on A', async () => ((await consulA.catalog.service.nodes('temp')) as unknown[]).length === 1);
+    await waitFor('temp gone on A and C', async () =>
+      ((await consulA.catalog.service.nodes('temp')) as unknown[]).length === 0 && ((await consulC.catalog.service.nodes('temp')) as unknown[]).length === 0, 15_000);
+    assert.equal(((await consulB.agent.service.list()) as Record<string, unknown>)['temp-1'], undefined);
+  });
+
+  test('events, status and metrics endpoints', async () => {
+    const list = await get(ports(2).http, '/v1/event/list?name=deploy');
+    assert.deepEqual(list.body, []);
+    const waiting = get(ports(2).http, `/v1/event/list?name=deploy&index=${list.index}&wait=10s`);
+    const fired = await fetch(`http://127.0.0.1:${ports(0).http}/v1/event/fire/deploy`, { method: 'PUT', body: 'v42' });
+    assert.equal(fired.status, 200);
+    const firedBody = (await fired.json()) as { Name: string; Payload: string; ID: string };
+    assert.equal(firedBody.Name, 'deploy');
+    assert.equal(Buffer.from(firedBody.Payload, 'base64').toString(), 'v42');
+    const woke = await waiting;
+    assert.ok(Number(woke.index) > Number(list.index));
+    const events = woke.body as Array<{ Name: string; Payload: string }>;
+    assert.equal(events.length, 1);
+    assert.equal(Buffer.from(events[0]?.Payload ?? '', 'base64').toString(), 'v42');
+    assert.equal((await get(ports(1).http, '/v1/status/leader')).body, `127.0.0.1:${ports(1).gossip}`);
+    const self = (await get(ports(1).http, '/v1/agent/self')).body as { Config: { NodeName: string; Datacenter: string } };
+    assert.deepEqual([self.Config.NodeName, self.Config.Datacenter], ['cat-b', 'dc1']);
+    const prom = (await get(ports(0).http, '/v1/agent/metrics?format=prometheus')).body as string;
+    assert.match(prom, /^shoal_serf_members\{status="alive"\} 3$/m);
+    assert.match(prom, /^shoal_catalog_publications_total [1-9]\d*$/m);
+    const json = (await get(ports(0).http, '/v1/agent/metrics')).body as { Gauges: Array<{ Name: string; Value: number }> };
+    assert.equal(json.Gauges.find((g) => g.Name === 'shoal.catalog.peers')?.Value, 2);
+    assert.equal((await get(ports(0).http, '/v1/health/state/sunny')).status, 400);
+    assert.equal((await get(ports(0).http, '/v1/nope')).status, 404);
+  });
+
   test('deregistration on B removes its instance everywhere', async () => {
     await consulB.agent.service.deregister('api-2');
     await waitFor('api-2 gone on A and C', async () =>
@@ -161,6 +203,28 @@ describe('service discovery across three real agents', { timeout: 90_000 }, () =
     assert.equal(await unknown.text(), 'Unknown service ID "api-2". Ensure that the service ID is passed, not the service name.');
     const wrongMethod = await fetch(`http://127.0.0.1:${ports(1).http}/v1/agent/service/register`);
     assert.equal(wrongMethod.status, 405);
+  });
+
+  test('the CLI registers, lists and deregisters through the HTTP API', async () => {
+    const http = `-http-addr=127.0.0.1:${ports(2).http}`;
+    const reg = await cli(['services', 'register', '-name=batch', '-port=7000', '-tag=nightly', http]);
+    assert.equal(reg.code, 0, reg.out);
+    assert.equal(reg.out.trim(), 'Registered service: batch');
+    await waitFor('batch visible on A', async () => ((await consulA.catalog.service.nodes('batch')) as unknown[]).length === 1);
+    const list = await cli(['services', `-http-addr=127.0.0.1:${ports(0).http}`]);
+    assert.equal(list.code, 0, list.out);
+    assert.match(list.out, /^batch\s+batch\s+cat-c\s+127\.0\.0\.1:7000\s+nightly\s+passing$/m);
+    assert.match(list.out, /^web\s+web-a\s+cat-a\s+127\.0\.0\.1:8080\s+primary\s+passing$/m);
+    const checks = await cli(['checks', '-state=critical', http]);
+    assert.match(checks.out, /cat-a\s+service:cache-1\s+.*critical\s+cache-1\s+TTL expired/);
+    const dereg = await cli(['services', 'deregister', 'batch', http]);
+    assert.equal(dereg.out.trim(), 'Deregistered service: batch');
+    const again = await cli(['services', 'deregister', 'batch', http]);
+    assert.equal(again.code, 1);
+    assert.match(again.out, /Unexpected response code: 404 \(Unknown service ID "batch"/);
+    const down = await cli(['services', '-http-addr=127.0.0.1:22199']);
+    assert.equal(down.code, 1);
+    assert.match(down.out, /Error connecting to the agent's HTTP API at 127\.0\.0\.1:22199/);
   });
 
   test('kill -9 of A makes its services critical everywhere (serfHealth)', async () => {

@@ -18,6 +18,14 @@ test('services registered on every node reach every node', () => {
   const seen = c.node('node-3').catalog.passingInstances('web');
   assert.equal(seen.length, 8);
   assert.deepEqual(seen.map((i) => i.checks.map((x) => x.CheckID)).at(0), ['serfHealth', 'check-node-0']);
+  // Quiet once converged: anti-entropy rounds find nothing to do and nobody republishes.
+  const publications = (): number => c.hosts.reduce((s, h) => s + h.engine.gossip.stats.publications, 0);
+  const before = publications();
+  const rounds = c.hosts.reduce((s, h) => s + h.engine.gossip.stats.antiEntropyRounds, 0);
+  c.run(60_000);
+  assert.equal(publications(), before);
+  assert.ok(c.hosts.reduce((s, h) => s + h.engine.gossip.stats.antiEntropyRounds, 0) >= rounds + 8 * 5);
+  assert.ok(c.catalogConverged());
 });
 
 test('a stale update loses against a newer one', () => {

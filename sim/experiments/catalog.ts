@@ -1,0 +1,139 @@
+// Experiment `catalog` (issue #8): N shoal nodes (1,000; 100 with --quick) form a cluster, then
+// every node registers 5 services with a check each at once. Figures: the virtual time until every
+// node's catalog holds every node's current entry (a full catalog at every node), the bytes per
+// node per second that cost (all traffic: membership gossip, catalog rumors, anti-entropy), the
+// steady-state cost once nothing changes (membership + anti-entropy digests), and the time one
+// check's change takes to reach every node.
+//
+// Entry point: `catalogExperiment` (an Experiment), or `node dist/sim/experiments/catalog.js
+// [--quick] [--seed N] [--json]` on its own.
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CatalogCluster, simCheck, simService } from '../catalog-cluster.js';
+import { fixed, round, RssSampler, Stopwatch, table, type Experiment, type ExperimentOptions, type ExperimentReport } from './report.js';
+
+const SERVICES_PER_NODE = 5;
+const STEP_MS = 250;
+const LIMIT_MS = 600_000;
+const STEADY_MS = 30_000;
+
+/** Every running node holds every running node's current entry (version equality is exact). */
+function fullCatalogEverywhere(cluster: CatalogCluster): boolean {
+  const live = cluster.running();
+  if (live.some((h) => h.engine.gossip.publishing)) return false;
+  for (const subject of live) {
+    const version = subject.engine.local.version;
+    for (const observer of live) if (observer.engine.catalog.version(subject.name) !== version) return false;
+  }
+  return true;
+}
+
+function networkBytes(cluster: CatalogCluster): number {
+  const s = cluster.world.network.stats;
+  return s.bytesSent + s.streamBytes;
+}
+
+function runUntil(cluster: CatalogCluster, done: () => boolean, what: string, rss: RssSampler): number {
+  const start = cluster.now;
+  while (!done()) {
+    if (cluster.now - start >= LIMIT_MS) throw new Error(`${what}: not within ${LIMIT_MS / 1000} virtual seconds`);
+    cluster.run(STEP_MS);
+    rss.sample();
+  }
+  return cluster.now - start;
+}
+
+export interface CatalogRow {
+  readonly nodes: number;
+  readonly formSeconds: number;
+  readonly convergeSeconds: number;
+  readonly convergeBytesPerNodePerSecond: number;
+  readonly convergeCatalogBytesPerNode: number;
+  readonly steadyBytesPerNodePerSecond: number;
+  readonly changeSeconds: number;
+  readonly malformed: number;
+  readonly wallSeconds: number;
+  readonly peakRssMiB: number;
+}
+
+export function runCatalog(nodes: number, seed: number): CatalogRow {
+  const watch = new Stopwatch();
+  const rss = new RssSampler();
+  const cluster = new CatalogCluster({ seed });
+  cluster.grow(nodes, 10);
+  const formMs = runUntil(cluster, () => cluster.running().every((h) => h.engine.peers().length === nodes - 1), 'membership', rss) + nodes * 10;
+
+  // Everyone registers at once.
+  const bytes0 = networkBytes(cluster);
+  const catalogBytes0 = cluster.hosts.reduce((s, h) => s + h.engine.gossip.stats.bytesOut, 0);
+  for (const h of cluster.hosts) {
+    for (let i = 0; i < SERVICES_PER_NODE; i++) {
+      const id = `svc-${i}-${h.name}`;
+      cluster.register(h.name, simService(id, `svc-${i}`, 8000 + i), [simCheck(`check-${id}`, 'passing', id)]);
+    }
+  }
+  const convergeMs = runUntil(cluster, () => fullCatalogEverywhere(cluster), 'full catalog', rss);
+  const convergeBytes = networkBytes(cluster) - bytes0;
+  const catalogBytes = cluster.hosts.reduce((s, h) => s + h.engine.gossip.stats.bytesOut, 0) - catalogBytes0;
+  const full = cluster.node('node-0').catalog.instances('svc-0').length;
+  if (full !== nodes) throw new Error(`node-0 lists ${full} svc-0 instances, want ${nodes}`);
+
+  // Steady state: nothing changes; membership gossip and anti-entropy continue.
+  const bytes1 = networkBytes(cluster);
+  cluster.run(STEADY_MS);
+  const steadyBytes = networkBytes(cluster) - bytes1;
+
+  // One check changes on one node.
+  const subject = cluster.hosts[Math.floor(nodes / 2)]?.name ?? 'node-0';
+  cluster.act(subject, (n, now) => n.updateCheck(now, `check-svc-0-${subject}`, 'critical', 'down'));
+  const changeMs = runUntil(cluster, () => fullCatalogEverywhere(cluster), 'one change', rss);
+
+  const malformed = cluster.hosts.reduce((s, h) => s + h.engine.gossip.stats.malformed, 0);
+  return {
+    nodes,
+    formSeconds: formMs / 1000,
+    convergeSeconds: convergeMs / 1000,
+    convergeBytesPerNodePerSecond: convergeBytes / nodes / (convergeMs / 1000),
+    convergeCatalogBytesPerNode: catalogBytes / nodes,
+    steadyBytesPerNodePerSecond: steadyBytes / nodes / (STEADY_MS / 1000),
+    changeSeconds: changeMs / 1000,
+    malformed,
+    wallSeconds: watch.cost().wallSeconds,
+    peakRssMiB: rss.peakMiB,
+  };
+}
+
+export const catalogExperiment: Experiment = {
+  name: 'catalog',
+  summary: `N nodes × ${SERVICES_PER_NODE} services: time to a full catalog at every node, bytes per node per second`,
+  run(options: ExperimentOptions): ExperimentReport {
+    const nodes = options.quick ? 100 : 1_000;
+    const r = runCatalog(nodes, options.seed);
+    const text = [
+      `catalog: ${nodes} nodes × ${SERVICES_PER_NODE} services (each with a check) registered at once (seed ${options.seed})`,
+      table(
+        ['figure', 'value'],
+        [
+          ['membership formed (virtual s)', fixed(r.formSeconds, 1)],
+          ['full catalog at every node (virtual s)', fixed(r.convergeSeconds, 2)],
+          ['bytes per node per second while converging (all traffic)', fixed(r.convergeBytesPerNodePerSecond, 0)],
+          ['catalog bytes sent per node to converge', fixed(r.convergeCatalogBytesPerNode, 0)],
+          ['steady state bytes per node per second (all traffic)', fixed(r.steadyBytesPerNodePerSecond, 0)],
+          ['one check change at every node (virtual s)', fixed(r.changeSeconds, 2)],
+          ['malformed catalog messages', String(r.malformed)],
+          ['wall seconds / peak RSS MiB', `${fixed(r.wallSeconds, 1)} / ${fixed(r.peakRssMiB, 0)}`],
+        ],
+      ),
+    ].join('\n');
+    return {
+      json: { experiment: 'catalog', seed: options.seed, ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])) },
+      text,
+    };
+  },
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, seed: { type: 'string', default: '1' }, json: { type: 'boolean', default: false } } });
+  const report = catalogExperiment.run({ seed: Number(values.seed), quick: values.quick === true });
+  console.log(values.json === true ? JSON.stringify(report.json) : report.text);
+}
