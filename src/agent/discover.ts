@@ -266,6 +266,8 @@ export class MdnsDiscovery {
   private readonly quietMs: number;
   private readonly queryTimeoutMs: number;
   private responders: Responder[] = [];
+  /** Query sockets of the poll in progress (closed when it ends, or at stop). */
+  private readonly queriers = new Set<makeMdns.MulticastDNS>();
   private pollTimer: NodeJS.Timeout | undefined;
   private quietTimer: NodeJS.Timeout | undefined;
   private pending: string[] = [];
@@ -384,13 +386,17 @@ export class MdnsDiscovery {
       const querier = this.openQuerier(responder.endpoint, onRecords);
       if (querier === null) continue;
       queriers.push(querier);
+      this.queriers.add(querier.mdns);
       querier.mdns.query({ questions: [{ name: this.records.service, type: 'PTR' }] }, querier.group, (err) => {
         if (err) this.hooks.log('ERR', `agent.mdns: Failed to poll for new hosts: ${errorText(err)}`);
       });
     }
     setTimeout(() => {
       this.listeners.delete(onRecords);
-      for (const q of queriers) q.mdns.destroy();
+      for (const q of queriers) {
+        this.queriers.delete(q.mdns);
+        q.mdns.destroy();
+      }
     }, this.queryTimeoutMs).unref();
   }
 
@@ -444,7 +450,13 @@ export class MdnsDiscovery {
     if (addrs.length === 0 || this.stopped) return;
     this.joining = this.joining.then(async () => {
       if (this.stopped) return;
-      const { num, errors } = await this.hooks.join(addrs, this.config.replay);
+      let result: { num: number; errors: string[] };
+      try {
+        result = await this.hooks.join(addrs, this.config.replay);
+      } catch (err) {
+        result = { num: 0, errors: [errorText(err)] };
+      }
+      const { num, errors } = result;
       if (errors.length > 0) this.hooks.log('ERR', `agent.mdns: Failed to join: ${errors.join('; ')}`);
       if (num > 0) {
         this.stats.joined += num;
@@ -459,5 +471,8 @@ export class MdnsDiscovery {
     clearTimeout(this.quietTimer);
     for (const r of this.responders) r.mdns.destroy();
     this.responders = [];
+    for (const q of this.queriers) q.destroy();
+    this.queriers.clear();
+    this.listeners.clear();
   }
 }

@@ -194,6 +194,11 @@ export class TestBed {
   readonly agents: BedAgent[] = [];
   private destroyed = false;
   private readonly onExit = (): void => this.destroySync();
+  /** Ctrl-C or kill: tear down, then exit as the signal would (the 'exit' handlers of other beds run too). */
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    this.destroySync();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
 
   private constructor(
     readonly id: string,
@@ -201,6 +206,8 @@ export class TestBed {
     readonly hosts: readonly Host[],
   ) {
     process.once('exit', this.onExit);
+    process.once('SIGINT', this.onSignal);
+    process.once('SIGTERM', this.onSignal);
   }
 
   /** Builds the bed: the bridge namespace, one namespace per host, veths, addresses, routes, nftables. */
@@ -382,6 +389,8 @@ export class TestBed {
   private destroySync(): void {
     this.destroyed = true;
     process.off('exit', this.onExit);
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
     for (const a of this.agents) if (a.running) a.proc.kill('SIGKILL');
     for (const h of this.hosts) deleteNamespaceSync(h.ns);
     deleteNamespaceSync(this.bridgeNs);
