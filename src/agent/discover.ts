@@ -165,13 +165,11 @@ export class ServiceRecords {
 /**
  * The peers one response names (hashicorp/mdns client.go query): instances of `service` whose
  * SRV and an address of its target are in this response; `incomplete` lists the instances that
- * need a query of their own.
+ * need a query of their own. With both an A and an AAAA record, the family of this agent's own
+ * address wins. (Which multicast family carried the answer does not matter: -mdns-disable-ipv4
+ * switches off the transport, not the addresses found.)
  */
-export function peersFromResponse(
-  records: readonly Answer[],
-  service: string,
-  families: { readonly ipv4: boolean; readonly ipv6: boolean },
-): { peers: DiscoveredPeer[]; incomplete: string[] } {
+export function peersFromResponse(records: readonly Answer[], service: string, preferIpv6: boolean): { peers: DiscoveredPeer[]; incomplete: string[] } {
   const instances: string[] = [];
   const note = (name: string): void => {
     if (!instances.some((i) => sameName(i, name))) instances.push(name);
@@ -191,7 +189,8 @@ export function peersFromResponse(
     const target = srv.data.target;
     const v4 = records.find((r) => r.type === 'A' && sameName(r.name, target));
     const v6 = records.find((r) => r.type === 'AAAA' && sameName(r.name, target));
-    const addr = families.ipv4 && v4?.type === 'A' ? v4 : families.ipv6 && v6?.type === 'AAAA' ? v6 : undefined;
+    const [first, second] = preferIpv6 ? [v6, v4] : [v4, v6];
+    const addr = first?.type === 'A' || first?.type === 'AAAA' ? first : second?.type === 'A' || second?.type === 'AAAA' ? second : undefined;
     if (addr === undefined || srv.data.port === 0) {
       incomplete.push(instance);
       continue;
@@ -364,12 +363,12 @@ export class MdnsDiscovery {
     this.pollTimer = setTimeout(() => this.poll(), this.pollIntervalMs);
     this.pollTimer.unref();
     this.stats.polls++;
-    const families = { ipv4: this.config.ipv4, ipv6: this.config.ipv6 };
+    const preferIpv6 = this.self.ip.includes(':');
     const followedUp = new Set<string>();
     let taken = 0;
     const queriers: Array<{ mdns: makeMdns.MulticastDNS; group: { address: string; port: number } }> = [];
     const onRecords = (records: Answer[]): void => {
-      const { peers, incomplete } = peersFromResponse(records, this.records.service, families);
+      const { peers, incomplete } = peersFromResponse(records, this.records.service, preferIpv6);
       for (const peer of peers) {
         if (taken++ >= MAX_PEERS_PER_POLL) return;
         this.found(peer);

@@ -64,6 +64,22 @@ describe('multi-host test bed', { skip: unavailable ?? false }, () => {
   });
 
   describe('faults', { concurrency: true }, () => {
+    test('discovery over IPv6 multicast only (-mdns-disable-ipv4): two shoal hosts and a serf host', { timeout: 60_000 }, async (t) => {
+      const plan: HostPlan[] = [{ host: 'x1', kind: 'shoal' }, { host: 'x2', kind: 'shoal' }, { host: 'x3', kind: 'serf' }];
+      const bed = await bedFor(t, plan);
+      const agents: BedAgent[] = [];
+      for (const p of plan) {
+        // serf 0.9.4 has no such switch: it queries and answers on both families.
+        agents.push(bed.startAgent(p.host, p.kind, { discover: 'bed-v6', extra: p.kind === 'shoal' ? ['-mdns-disable-ipv4'] : [], logLevel: 'debug' }));
+        await sleep(200);
+      }
+      const ms = await waitWhole(bed, agents, 10_000, agents[2]?.startedAtMs);
+      assert.notEqual(ms, null, `not whole within 10 s over IPv6 mDNS\n${logs(agents)}`);
+      // The shoal agents found their peers themselves (their IPv4 multicast was off).
+      for (const a of agents.filter((x) => x.kind === 'shoal')) assert.match(a.log(), /agent\.mdns: found \S+ at 198\.18\.0\.\d+:7946/, logs([a]));
+      t.diagnostic(`whole ${seconds(ms)} s after the last start`);
+    });
+
     test('discovery keeps working: an agent cut off until its peers forgot it comes back at the next mDNS poll', { timeout: 170_000 }, async (t) => {
       // Serf's reconnect loop is turned off (reconnect_interval 1 h) and the partition outlasts
       // memberlist's gossip to the dead (30 s): nothing but discovery's poll (every 60 s) can
