@@ -9,9 +9,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, test, type TestContext } from 'node:test';
 import { sleep, TestBed, testBedUnavailable, type BedAgent } from './testbed.js';
 import { MDNS_POLL_INTERVAL_MS } from '../../src/agent/discover.js';
+
+const SHOAL_CLI = fileURLToPath(new URL('../../src/cli/shoal.js', import.meta.url));
 import {
   crashAndDetect, detectionBoundMs, firstEvent, healBoundMs, partitionAndHeal, seconds, startDiscovering, underLoss, waitPairs, waitWhole,
   TIMINGS, type HostPlan,
@@ -70,7 +73,8 @@ describe('multi-host test bed', { skip: unavailable ?? false }, () => {
       const agents: BedAgent[] = [];
       for (const p of plan) {
         // serf 0.9.4 has no such switch: it queries and answers on both families.
-        agents.push(bed.startAgent(p.host, p.kind, { discover: 'bed-v6', extra: p.kind === 'shoal' ? ['-mdns-disable-ipv4'] : [], logLevel: 'debug' }));
+        const extra = p.kind === 'serf' ? [] : p.host === 'x2' ? ['-mdns-disable-ipv4', '-mdns-iface=eth0'] : ['-mdns-disable-ipv4'];
+        agents.push(bed.startAgent(p.host, p.kind, { discover: 'bed-v6', extra, logLevel: 'debug' }));
         await sleep(200);
       }
       // 20 s, not 10: this bed starts while the other fault tests start theirs (node start-up under load).
@@ -79,6 +83,10 @@ describe('multi-host test bed', { skip: unavailable ?? false }, () => {
       // The shoal agents found their peers themselves (their IPv4 multicast was off).
       for (const a of agents.filter((x) => x.kind === 'shoal')) assert.match(a.log(), /agent\.mdns: found \S+ at 198\.18\.0\.\d+:7946/, logs([a]));
       t.diagnostic(`whole ${seconds(ms)} s after the last start`);
+      // An interface the host does not have: the agent exits 1 and names the flag and the choices.
+      const bad = await bed.exec(bed.host('x1'), [process.execPath, SHOAL_CLI, 'agent', '-node=bad', '-bind=198.18.0.10:7950', '-rpc-addr=127.0.0.1:7374', '-discover=bed-v6', '-mdns-iface=nosuch0'], 20_000);
+      assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+      assert.match(bad.stderr, /mDNS interface "nosuch0" not found \(this host has: .*eth0.*\): give -mdns-iface one of those/);
     });
 
     test('discovery keeps working: an agent cut off until its peers forgot it comes back at the next mDNS poll', { timeout: 170_000 }, async (t) => {
