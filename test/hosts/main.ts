@@ -102,7 +102,7 @@ async function lossRun(kind: AgentKind): Promise<LossFigures> {
 
 interface PartitionFigures {
   readonly kind: AgentKind;
-  readonly runs: Array<{ firstMs: number; lastMs: number; healMs: number; missing: number; sameSide: number }>;
+  readonly runs: Array<{ firstMs: number; lastMs: number; healMs: number; missing: number; sameSide: number; healFlaps: number }>;
 }
 
 async function partitionRuns(kind: AgentKind): Promise<PartitionFigures> {
@@ -117,8 +117,8 @@ async function partitionRuns(kind: AgentKind): Promise<PartitionFigures> {
       const det = r.detections.filter((d) => d.ms !== null).map((d) => d.ms as number);
       const joins = r.rejoins.filter((d) => d.ms !== null).map((d) => d.ms as number);
       const healMs = r.wholeMs ?? Number.NaN;
-      runs.push({ firstMs: Math.min(...det), lastMs: Math.max(...det), healMs, missing: r.detections.length - det.length, sameSide: r.sameSideFailures.length });
-      log(`${kind}: partition ${i + 1}: detection first ${s(Math.min(...det))} s, last ${s(Math.max(...det))} s; members all alive ${s(healMs)} s after the heal (last rejoin event ${s(Math.max(...joins))} s)`);
+      runs.push({ firstMs: Math.min(...det), lastMs: Math.max(...det), healMs, missing: r.detections.length - det.length, sameSide: r.sameSideFailures.length, healFlaps: r.healFlaps.length });
+      log(`${kind}: partition ${i + 1}: detection first ${s(Math.min(...det))} s, last ${s(Math.max(...det))} s; members all alive ${s(healMs)} s after the heal (last rejoin event ${s(Math.max(...joins))} s); same-side failures: ${r.sameSideFailures.length} while apart, ${r.healFlaps.length} at the heal`);
       await waitWhole(bed, agents, 60_000);
     }
     return { kind, runs };
