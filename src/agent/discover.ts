@@ -165,13 +165,11 @@ export class ServiceRecords {
 /**
  * The peers one response names (hashicorp/mdns client.go query): instances of `service` whose
  * SRV and an address of its target are in this response; `incomplete` lists the instances that
- * need a query of their own.
+ * need a query of their own. With both an A and an AAAA record, the family of this agent's own
+ * address wins. (Which multicast family carried the answer does not matter: -mdns-disable-ipv4
+ * switches off the transport, not the addresses found.)
  */
-export function peersFromResponse(
-  records: readonly Answer[],
-  service: string,
-  families: { readonly ipv4: boolean; readonly ipv6: boolean },
-): { peers: DiscoveredPeer[]; incomplete: string[] } {
+export function peersFromResponse(records: readonly Answer[], service: string, preferIpv6: boolean): { peers: DiscoveredPeer[]; incomplete: string[] } {
   const instances: string[] = [];
   const note = (name: string): void => {
     if (!instances.some((i) => sameName(i, name))) instances.push(name);
@@ -191,7 +189,8 @@ export function peersFromResponse(
     const target = srv.data.target;
     const v4 = records.find((r) => r.type === 'A' && sameName(r.name, target));
     const v6 = records.find((r) => r.type === 'AAAA' && sameName(r.name, target));
-    const addr = families.ipv4 && v4?.type === 'A' ? v4 : families.ipv6 && v6?.type === 'AAAA' ? v6 : undefined;
+    const [first, second] = preferIpv6 ? [v6, v4] : [v4, v6];
+    const addr = first?.type === 'A' || first?.type === 'AAAA' ? first : second?.type === 'A' || second?.type === 'AAAA' ? second : undefined;
     if (addr === undefined || srv.data.port === 0) {
       incomplete.push(instance);
       continue;
@@ -266,6 +265,8 @@ export class MdnsDiscovery {
   private readonly quietMs: number;
   private readonly queryTimeoutMs: number;
   private responders: Responder[] = [];
+  /** Query sockets of the poll in progress (closed when it ends, or at stop). */
+  private readonly queriers = new Set<makeMdns.MulticastDNS>();
   private pollTimer: NodeJS.Timeout | undefined;
   private quietTimer: NodeJS.Timeout | undefined;
   private pending: string[] = [];
@@ -362,12 +363,12 @@ export class MdnsDiscovery {
     this.pollTimer = setTimeout(() => this.poll(), this.pollIntervalMs);
     this.pollTimer.unref();
     this.stats.polls++;
-    const families = { ipv4: this.config.ipv4, ipv6: this.config.ipv6 };
+    const preferIpv6 = this.self.ip.includes(':');
     const followedUp = new Set<string>();
     let taken = 0;
     const queriers: Array<{ mdns: makeMdns.MulticastDNS; group: { address: string; port: number } }> = [];
     const onRecords = (records: Answer[]): void => {
-      const { peers, incomplete } = peersFromResponse(records, this.records.service, families);
+      const { peers, incomplete } = peersFromResponse(records, this.records.service, preferIpv6);
       for (const peer of peers) {
         if (taken++ >= MAX_PEERS_PER_POLL) return;
         this.found(peer);
@@ -384,13 +385,17 @@ export class MdnsDiscovery {
       const querier = this.openQuerier(responder.endpoint, onRecords);
       if (querier === null) continue;
       queriers.push(querier);
+      this.queriers.add(querier.mdns);
       querier.mdns.query({ questions: [{ name: this.records.service, type: 'PTR' }] }, querier.group, (err) => {
         if (err) this.hooks.log('ERR', `agent.mdns: Failed to poll for new hosts: ${errorText(err)}`);
       });
     }
     setTimeout(() => {
       this.listeners.delete(onRecords);
-      for (const q of queriers) q.mdns.destroy();
+      for (const q of queriers) {
+        this.queriers.delete(q.mdns);
+        q.mdns.destroy();
+      }
     }, this.queryTimeoutMs).unref();
   }
 
@@ -444,7 +449,13 @@ export class MdnsDiscovery {
     if (addrs.length === 0 || this.stopped) return;
     this.joining = this.joining.then(async () => {
       if (this.stopped) return;
-      const { num, errors } = await this.hooks.join(addrs, this.config.replay);
+      let result: { num: number; errors: string[] };
+      try {
+        result = await this.hooks.join(addrs, this.config.replay);
+      } catch (err) {
+        result = { num: 0, errors: [errorText(err)] };
+      }
+      const { num, errors } = result;
       if (errors.length > 0) this.hooks.log('ERR', `agent.mdns: Failed to join: ${errors.join('; ')}`);
       if (num > 0) {
         this.stats.joined += num;
@@ -459,5 +470,8 @@ export class MdnsDiscovery {
     clearTimeout(this.quietTimer);
     for (const r of this.responders) r.mdns.destroy();
     this.responders = [];
+    for (const q of this.queriers) q.destroy();
+    this.queriers.clear();
+    this.listeners.clear();
   }
 }

@@ -30,9 +30,10 @@ Flags are Serf's (serf agent -h), in single-dash form too (-node=a -bind=127.0.0
 Config files are JSON with Serf's keys (node_name, bind, advertise, start_join, retry_join,
 tags, tags_file, encrypt_key, keyring_file, event_handlers, log_level, rpc_addr, rpc_auth,
 profile, protocol, snapshot_path, rejoin_after_leave, replay_on_join, leave_on_terminate,
-skip_leave_on_interrupt, discover, mdns {interface, disable_ipv4, disable_ipv6}, reconnect_timeout, tombstone_timeout, retry_interval,
-retry_max_attempts, …); later files override earlier ones, a directory's *.json files are
-read in lexical order, and flags override files.
+skip_leave_on_interrupt, discover, mdns {interface, disable_ipv4, disable_ipv6},
+reconnect_timeout, tombstone_timeout, retry_interval, retry_max_attempts, …); later files
+override earlier ones, a directory's *.json files are read in lexical order, and flags
+override files.
 
 Event handlers: "script" gets every event; "TYPE=script" one type (member-join,
 member-leave, member-failed, member-update, member-reap, user, query); "user:NAME=script"

@@ -9,7 +9,6 @@ import { checkClusterName, joinCandidates, mdnsServiceName, peersFromResponse, S
 import { ConfigError, decodeConfig, resolveSettings, settingsFromFlags, type HostInfo } from '../../src/agent/config.js';
 
 const SERVICE = '_serf_c1._tcp.local';
-const both = { ipv4: true, ipv6: true };
 
 /** Through the wire and back, as a peer would read it. */
 function roundTrip(answers: Answer[]): Answer[] {
@@ -24,7 +23,7 @@ describe('records', () => {
     const answers = records.answer({ name: `${SERVICE}`, type: 'PTR' });
     assert.deepEqual(answers.map((a) => a.type), ['PTR', 'SRV', 'A', 'TXT']);
     assert.equal(mdnsServiceName('c1'), '_serf_c1._tcp');
-    const { peers, incomplete } = peersFromResponse(roundTrip(answers), SERVICE, both);
+    const { peers, incomplete } = peersFromResponse(roundTrip(answers), SERVICE, false);
     assert.deepEqual(peers, [{ instance: `web-1.${SERVICE}`, ip: '198.18.0.7', port: 7950 }]);
     assert.deepEqual(incomplete, []);
     const txt = roundTrip(answers).find((a) => a.type === 'TXT');
@@ -42,7 +41,7 @@ describe('records', () => {
 
   test('an IPv6 advertise address is an AAAA record', () => {
     const v6 = new ServiceRecords('c1', { nodeName: 'v6', ip: 'fd00::7', port: 7946 });
-    const { peers } = peersFromResponse(roundTrip(v6.answer({ name: SERVICE, type: 'PTR' })), SERVICE, both);
+    const { peers } = peersFromResponse(roundTrip(v6.answer({ name: SERVICE, type: 'PTR' })), SERVICE, false);
     assert.deepEqual(peers, [{ instance: `v6.${SERVICE}`, ip: 'fd00::7', port: 7946 }]);
   });
 
@@ -61,17 +60,19 @@ describe('reading answers', () => {
     { name: `serf-a.${SERVICE}`, type: 'TXT', ttl: 120, data: ["Serf 'c1' cluster"] },
   ];
 
-  test("serf's answers: the SRV target's address, IPv4 first, IPv6 when IPv4 is off", () => {
-    assert.deepEqual(peersFromResponse(roundTrip(goStyle), SERVICE, both).peers, [{ instance: `serf-a.${SERVICE}`, ip: '198.18.0.3', port: 7946 }]);
-    assert.deepEqual(peersFromResponse(roundTrip(goStyle), SERVICE, { ipv4: false, ipv6: true }).peers.map((p) => p.ip), ['fe80::1']);
+  test("serf's answers: the SRV target's address, of this agent's own family when both are there", () => {
+    assert.deepEqual(peersFromResponse(roundTrip(goStyle), SERVICE, false).peers, [{ instance: `serf-a.${SERVICE}`, ip: '198.18.0.3', port: 7946 }]);
+    assert.deepEqual(peersFromResponse(roundTrip(goStyle), SERVICE, true).peers.map((p) => p.ip), ['fe80::1']);
+    const v4Only = goStyle.filter((a) => a.type !== 'AAAA');
+    assert.deepEqual(peersFromResponse(roundTrip(v4Only), SERVICE, true).peers.map((p) => p.ip), ['198.18.0.3']);
   });
 
   test('an instance without its SRV or address is incomplete (it gets a query of its own); other services are ignored', () => {
-    const ptrOnly = peersFromResponse(roundTrip([goStyle[0] as Answer]), SERVICE, both);
+    const ptrOnly = peersFromResponse(roundTrip([goStyle[0] as Answer]), SERVICE, false);
     assert.deepEqual(ptrOnly, { peers: [], incomplete: [`serf-a.${SERVICE}`] });
-    const noAddr = peersFromResponse(roundTrip(goStyle.slice(0, 2)), SERVICE, both);
+    const noAddr = peersFromResponse(roundTrip(goStyle.slice(0, 2)), SERVICE, false);
     assert.deepEqual(noAddr.incomplete, [`serf-a.${SERVICE}`]);
-    assert.deepEqual(peersFromResponse(roundTrip(goStyle), '_serf_other._tcp.local', both), { peers: [], incomplete: [] });
+    assert.deepEqual(peersFromResponse(roundTrip(goStyle), '_serf_other._tcp.local', false), { peers: [], incomplete: [] });
   });
 
   test('joined: found peers that are neither this agent nor alive members here, once each', () => {

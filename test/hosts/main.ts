@@ -44,6 +44,8 @@ const want = (part: string): boolean => opts.only === undefined || opts.only ===
 const N = 5;
 const FORM_LIMIT_MS = 30_000;
 const REJOIN_LIMIT_MS = 120_000;
+/** Serf's default ReconnectInterval (serf/config.go). */
+const RECONNECT_INTERVAL_MS = 30_000;
 
 const log = (text: string): void => void process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`);
 const s = (ms: number): string => (Number.isFinite(ms) ? (ms / 1000).toFixed(1) : '—');
@@ -100,7 +102,7 @@ async function lossRun(kind: AgentKind): Promise<LossFigures> {
 
 interface PartitionFigures {
   readonly kind: AgentKind;
-  readonly runs: Array<{ firstMs: number; lastMs: number; healMs: number; missing: number; sameSide: number }>;
+  readonly runs: Array<{ firstMs: number; lastMs: number; healMs: number; missing: number; sameSide: number; healFlaps: number }>;
 }
 
 async function partitionRuns(kind: AgentKind): Promise<PartitionFigures> {
@@ -108,14 +110,15 @@ async function partitionRuns(kind: AgentKind): Promise<PartitionFigures> {
   const runs: PartitionFigures['runs'] = [];
   try {
     for (let i = 0; i < RUNS; i++) {
-      // A random phase of the timers, as the simulator's runs start at one.
-      await new Promise((r) => setTimeout(r, Math.random() * 10_000));
+      // A random phase of Serf's reconnect timer (every 30 s), as each simulated run has: a run
+      // that starts right after the previous heal (itself often a reconnect) would be in step with it.
+      await new Promise((r) => setTimeout(r, Math.random() * RECONNECT_INTERVAL_MS));
       const r = await partitionAndHeal(bed, agents.slice(0, 3), agents.slice(3));
       const det = r.detections.filter((d) => d.ms !== null).map((d) => d.ms as number);
       const joins = r.rejoins.filter((d) => d.ms !== null).map((d) => d.ms as number);
       const healMs = r.wholeMs ?? Number.NaN;
-      runs.push({ firstMs: Math.min(...det), lastMs: Math.max(...det), healMs, missing: r.detections.length - det.length, sameSide: r.sameSideFailures.length });
-      log(`${kind}: partition ${i + 1}: detection first ${s(Math.min(...det))} s, last ${s(Math.max(...det))} s; members all alive ${s(healMs)} s after the heal (last rejoin event ${s(Math.max(...joins))} s)`);
+      runs.push({ firstMs: Math.min(...det), lastMs: Math.max(...det), healMs, missing: r.detections.length - det.length, sameSide: r.sameSideFailures.length, healFlaps: r.healFlaps.length });
+      log(`${kind}: partition ${i + 1}: detection first ${s(Math.min(...det))} s, last ${s(Math.max(...det))} s; members all alive ${s(healMs)} s after the heal (last rejoin event ${s(Math.max(...joins))} s); same-side failures: ${r.sameSideFailures.length} while apart, ${r.healFlaps.length} at the heal`);
       await waitWhole(bed, agents, 60_000);
     }
     return { kind, runs };

@@ -87,8 +87,15 @@ export interface PartitionResult {
   readonly wholeMs: number | null;
   /** Every agent lists the other side failed when the detection finished. */
   readonly sidesSawFailed: boolean;
-  /** Failed events about a member of one's own side during the run (false positives). */
+  /** Failed events about a member of one's own side while the sides were apart (false positives). */
   readonly sameSideFailures: MemberEvent[];
+  /**
+   * Failed events about a member of one's own side after the heal: dead messages the other side
+   * still gossips (to the dead) carry the incarnation everyone knew, so the subject's own side
+   * accepts them too, until the subject's refutation arrives (memberlist deadNode takes a dead
+   * message of an equal incarnation). SWIM behaviour at a heal, serf's as well as shoal's.
+   */
+  readonly healFlaps: MemberEvent[];
 }
 
 /** Splits a formed cluster into `left` and `right`, waits for both sides to declare the other failed, heals. */
@@ -110,8 +117,10 @@ export async function partitionAndHeal(bed: TestBed, left: readonly BedAgent[], 
     ...(await waitPairs(right, left.map((a) => a.name), 'join', healAt, 2_000)),
   ];
   const side = new Map(all.map((a) => [a.name, left.includes(a) ? 'L' : 'R']));
-  const sameSideFailures = bed.events('failed').filter((e) => e.atMs >= cutAt && side.get(e.observer) === side.get(e.subject));
-  return { detections, rejoins, wholeMs, sidesSawFailed, sameSideFailures };
+  const sameSide = bed.events('failed').filter((e) => e.atMs >= cutAt && side.get(e.observer) === side.get(e.subject));
+  const sameSideFailures = sameSide.filter((e) => e.atMs < healAt);
+  const healFlaps = sameSide.filter((e) => e.atMs >= healAt);
+  return { detections, rejoins, wholeMs, sidesSawFailed, sameSideFailures, healFlaps };
 }
 
 export interface LossResult {

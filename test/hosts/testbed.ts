@@ -194,6 +194,11 @@ export class TestBed {
   readonly agents: BedAgent[] = [];
   private destroyed = false;
   private readonly onExit = (): void => this.destroySync();
+  /** Ctrl-C or kill: tear down, then exit as the signal would (the 'exit' handlers of other beds run too). */
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    this.destroySync();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
 
   private constructor(
     readonly id: string,
@@ -201,6 +206,8 @@ export class TestBed {
     readonly hosts: readonly Host[],
   ) {
     process.once('exit', this.onExit);
+    process.once('SIGINT', this.onSignal);
+    process.once('SIGTERM', this.onSignal);
   }
 
   /** Builds the bed: the bridge namespace, one namespace per host, veths, addresses, routes, nftables. */
@@ -232,7 +239,9 @@ export class TestBed {
       await must('ip', ['netns', 'add', h.ns]);
       // No duplicate address detection: link-local IPv6 (which Serf's mDNS client also sends on)
       // is usable at once instead of after a second or two.
-      await must('ip', ['netns', 'exec', h.ns, 'sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+      // (Written through /proc, which needs no procps; skipped where the kernel has no IPv6.)
+      await must('ip', ['netns', 'exec', h.ns, 'sh', '-c',
+        'if [ -d /proc/sys/net/ipv6 ]; then echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad && echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad; fi']);
       await must('ip', ['-n', br, 'link', 'add', `p${h.index}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', h.ns]);
       await must('ip', ['-n', br, 'link', 'set', `p${h.index}`, 'master', 'br0', 'up']);
       await must('ip', ['-n', h.ns, 'link', 'set', 'lo', 'up']);
@@ -382,6 +391,8 @@ export class TestBed {
   private destroySync(): void {
     this.destroyed = true;
     process.off('exit', this.onExit);
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
     for (const a of this.agents) if (a.running) a.proc.kill('SIGKILL');
     for (const h of this.hosts) deleteNamespaceSync(h.ns);
     deleteNamespaceSync(this.bridgeNs);
