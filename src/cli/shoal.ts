@@ -9,6 +9,7 @@ import { registerClientCommands } from './commands/index.js';
 import { registerDecode } from './decode.js';
 import { registerAgent } from './agent.js';
 import { registerDemo } from './demo.js';
+import { registerSwarm } from './swarm.js';
 import { normaliseFlags } from './flags.js';
 
 /**
@@ -35,6 +36,7 @@ const program = new Command('shoal')
 registerDecode(program);
 registerAgent(program);
 registerDemo(program);
+registerSwarm(program);
 registerClientCommands(program);
 
 await program.parseAsync(normaliseFlags(process.argv.slice(2)), { from: 'user' });
