@@ -127,7 +127,7 @@ const mode = values.mode;
 if (mode === 'procs' || mode === 'both') {
   for (const impl of values.impls.split(',') as Impl[]) {
     for (const size of values.sizes.split(',').map(Number)) {
-      const needMiB = size * (impl === 'shoal' ? 70 : 30) + 2048;
+      const needMiB = size * (impl === 'shoal' ? 62 : 30) + 1024;
       if (freemem() / 2 ** 20 < needMiB) {
         console.log(`${impl.padEnd(5)} ${String(size).padStart(4)} agents: skipped, ${Math.round(freemem() / 2 ** 20)} MiB free < ${needMiB} MiB needed`);
         break;
