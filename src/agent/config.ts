@@ -356,7 +356,10 @@ export function decodeConfig(path: string, text: string): Settings {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`${path}: expected a JSON object: ${err instanceof Error ? err.message : String(err)}`);
+    // JSON.parse quotes the text around the error, control characters and all; keep the error on one line.
+    const text = err instanceof Error ? err.message : String(err);
+    const why = [...text].map((ch) => (ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f ? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}` : ch)).join('');
+    throw new ConfigError(`${path}: expected a JSON object: ${why}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${path}: expected a JSON object, got ${show(raw)}`);
   const out: Record<string, unknown> = {};

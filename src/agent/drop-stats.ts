@@ -15,6 +15,7 @@ export function dropStats(memberlist: MemberlistStats, transport: Transport['cou
     ['tcp_refused', transport.tcpRefused],
     ['tcp_oversized', transport.tcpOversized],
     ['tcp_malformed', transport.tcpMalformed],
+    ['engine_errors', transport.engineErrors],
   ];
   if (rpc !== undefined) {
     entries.push(

@@ -11,6 +11,7 @@ import { registerAgent } from './agent.js';
 import { registerDemo } from './demo.js';
 import { registerTui } from './tui.js';
 import { registerServices } from './services.js';
+import { registerSwarm } from './swarm.js';
 import { normaliseFlags } from './flags.js';
 import { registerSim } from './sim.js';
 
@@ -39,6 +40,7 @@ registerDecode(program);
 registerAgent(program);
 registerDemo(program);
 registerTui(program);
+registerSwarm(program);
 registerClientCommands(program);
 registerSim(program);
 registerServices(program);

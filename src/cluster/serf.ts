@@ -473,10 +473,24 @@ export class Serf implements ProtocolEngine {
     return this.memberlist.numMembers();
   }
 
+  /**
+   * serf.go decodeTags: malformed tags are logged and the member kept with no tags — one peer's
+   * bad Meta must not stop the node (found by `npm run fuzz:all`: this used to throw out of
+   * receivePacket and take the agent down).
+   */
+  private decodeTagsLogged(meta: Uint8Array): Map<string, string> {
+    try {
+      return decodeTags(meta);
+    } catch (err) {
+      this.log('ERR', `Failed to decode tags: ${err instanceof Error ? err.message : String(err)}`);
+      return new Map();
+    }
+  }
+
   private memberFromNode(n: NodeView, status: MemberStatus): Member {
     const [pMin, pMax, pCur, dMin, dMax, dCur] = n.vsn;
     return {
-      name: n.name, addr: n.addr, port: n.port, tags: decodeTags(n.meta), status,
+      name: n.name, addr: n.addr, port: n.port, tags: this.decodeTagsLogged(n.meta), status,
       protocolMin: pMin, protocolMax: pMax, protocolCur: pCur, delegateMin: dMin, delegateMax: dMax, delegateCur: dCur,
     };
   }

@@ -68,6 +68,8 @@ export class Transport {
     tcpOversized: 0,
     /** Inbound exchanges that could not be read (bad framing, wrong key, plaintext when encrypted). */
     tcpMalformed: 0,
+    /** Network input the engine threw on (a bug, logged with its stack; the input is dropped). */
+    engineErrors: 0,
   };
   /** Bytes buffered by inbound exchanges right now (bounded by maxInboundBufferedBytes). */
   private inboundBuffered = 0;
@@ -151,6 +153,21 @@ export class Transport {
     }
   }
 
+  /**
+   * Runs the engine on network input; if it throws (a bug — fuzzing hunts for these), the input
+   * is dropped, counted and logged with the stack, and the agent keeps running: no packet from
+   * anyone may take it down. Effects queued before the throw are still carried out.
+   */
+  private guarded(what: string, run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.counters.engineErrors++;
+      this.options.log('ERR', `memberlist: internal error handling ${what} (dropped): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      this.flush();
+    }
+  }
+
   private sendDatagram(to: Address, bytes: Uint8Array): void {
     const udp = this.udp;
     if (udp === null) return;
@@ -170,7 +187,7 @@ export class Transport {
     const ip = ipBytes(rinfo.address);
     if (ip === null) return;
     const bytes = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
-    this.drive((engine, now) => engine.receivePacket(now, { ip, port: rinfo.port }, bytes));
+    this.guarded(`a packet from ${rinfo.address}:${rinfo.port}`, () => this.drive((engine, now) => engine.receivePacket(now, { ip, port: rinfo.port }, bytes)));
   }
 
   /** An inbound TCP exchange: read one stream message, let the engine answer, close. */
@@ -242,9 +259,11 @@ export class Transport {
         return finish(engine.streamErrorReply(parsed.error.reason));
       }
       let reply: Uint8Array | null = null;
-      this.drive((e, now) => {
-        reply = e.handleStream(now, from, parsed.message);
-      });
+      this.guarded(`a stream from ${addressToString(from)}`, () =>
+        this.drive((e, now) => {
+          reply = e.handleStream(now, from, parsed.message);
+        }),
+      );
       finish(reply);
     });
     socket.on('end', () => finish(null));
