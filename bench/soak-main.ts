@@ -38,7 +38,7 @@ for (const v of report.violations) console.log(`  ${v.atS}s ${v.kind}: ${v.detai
 for (const a of report.anchors) {
   const first = a.samples[0];
   const last = a.samples[a.samples.length - 1];
-  console.log(`soak: ${a.name}: RSS ${first?.rssMiB.toFixed(1)} → ${last?.rssMiB.toFixed(1)} MiB (window growth ${fmt(a.rssGrowthPct)}), heap ${first?.heapMiB?.toFixed(1)} → ${last?.heapMiB?.toFixed(1)} MiB (window growth ${fmt(a.heapGrowthPct)})`);
+  console.log(`soak: ${a.name}: RSS ${first?.rssMiB.toFixed(1)} → ${last?.rssMiB.toFixed(1)} MiB (window growth ${fmt(a.rssGrowthPct)}), heap ${first?.heapMiB?.toFixed(1)} → ${last?.heapMiB?.toFixed(1)} MiB (floor growth ${fmt(a.heapGrowthPct)})`);
 }
 console.log(`soak: peak RSS of any agent: ${report.peakRssMiB.toFixed(1)} MiB`);
 const grew = report.anchors.some((a) => (a.rssGrowthPct ?? 0) >= 5);

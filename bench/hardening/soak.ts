@@ -47,6 +47,7 @@ export interface MemoryTrend {
   readonly samples: { tS: number; rssMiB: number; heapMiB: number | null }[];
   /** Mean of the samples in the first window after warm-up vs the last window, in percent. */
   readonly rssGrowthPct: number | null;
+  /** The same for the heap's floor (its minimum in each window: after a major collection). */
   readonly heapGrowthPct: number | null;
 }
 
@@ -241,7 +242,12 @@ function mean(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 }
 
-function growth(samples: readonly { tS: number; v: number | null }[], totalS: number): number | null {
+/**
+ * Growth between the first window after warm-up and the last one, in percent: of the mean for
+ * RSS; of the minimum for the heap (V8's heap is a sawtooth between major collections, so its
+ * floor after a collection is what shows a leak).
+ */
+function growth(samples: readonly { tS: number; v: number | null }[], totalS: number, of: 'mean' | 'floor' = 'mean'): number | null {
   const usable = samples.filter((s) => s.v !== null) as { tS: number; v: number }[];
   // Warm-up: the first 20% of the run; windows: 15% of it each.
   const warm = totalS * 0.2;
@@ -249,7 +255,8 @@ function growth(samples: readonly { tS: number; v: number | null }[], totalS: nu
   const first = usable.filter((s) => s.tS >= warm && s.tS < warm + win).map((s) => s.v);
   const last = usable.filter((s) => s.tS >= totalS - win).map((s) => s.v);
   if (first.length === 0 || last.length === 0) return null;
-  return ((mean(last) - mean(first)) / mean(first)) * 100;
+  const pick = of === 'mean' ? mean : (xs: readonly number[]): number => Math.min(...xs);
+  return ((pick(last) - pick(first)) / pick(first)) * 100;
 }
 
 export async function runSoak(options: Partial<SoakOptions> = {}): Promise<SoakReport> {
@@ -324,7 +331,7 @@ export async function runSoak(options: Partial<SoakOptions> = {}): Promise<SoakR
       name: s.spec.name,
       samples,
       rssGrowthPct: growth(samples.map((x) => ({ tS: x.tS, v: x.rssMiB })), totalS),
-      heapGrowthPct: growth(samples.map((x) => ({ tS: x.tS, v: x.heapMiB })), totalS),
+      heapGrowthPct: growth(samples.map((x) => ({ tS: x.tS, v: x.heapMiB })), totalS, 'floor'),
     };
   });
   return {

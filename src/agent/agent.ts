@@ -78,6 +78,8 @@ export class Agent extends EventEmitter {
   readonly keyring: Keyring | undefined;
   private snapshotFd: number | null = null;
   private discovery: MdnsDiscovery | undefined;
+  /** Consecutive failed snapshot writes (a full disk), for logging without a flood. */
+  private snapshotWriteFailures = 0;
   readonly startedAt = Date.now();
 
   private constructor(readonly config: AgentConfig, transport: Transport, restored: SnapshotReplay | undefined) {
@@ -227,8 +229,15 @@ export class Agent extends EventEmitter {
       }
       if (w.append.length > 0) appendFileSync(this.snapshotFd ?? path, w.append.join(''));
       if (w.sync && this.snapshotFd !== null) fsyncSync(this.snapshotFd);
+      if (this.snapshotWriteFailures > 0) {
+        this.log('INFO', `agent: snapshot ${path} is written again (${this.snapshotWriteFailures} writes failed; peers will fill in what they missed at the next start)`);
+        this.snapshotWriteFailures = 0;
+      }
     } catch (err) {
-      this.log('ERR', `agent: failed to write snapshot ${path}: ${err instanceof Error ? err.message : String(err)}`);
+      // A full disk fails every write: say so at once, then every 100th time, not at every flush.
+      if (this.snapshotWriteFailures++ % 100 === 0) {
+        this.log('ERR', `agent: failed to write snapshot ${path}: ${err instanceof Error ? err.message : String(err)}${this.snapshotWriteFailures > 1 ? ` (${this.snapshotWriteFailures} failures so far)` : ''}; the agent keeps running without it`);
+      }
     }
   }
 

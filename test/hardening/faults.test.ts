@@ -204,6 +204,9 @@ describe('faults on real agent processes', () => {
     await eventually('a1 sees f2 failed', async () => (await statusIn(a1, 'f2')) === 'failed', 20_000);
     for (let i = 0; i < 5; i++) await rpc(a0, (c) => c.call('event', { Name: `room-${i}`, Payload: null, Coalesce: false }));
     await eventually('the snapshot grows again', () => statSync(join(mnt, 'f1.snapshot')).size > sizeBefore, 10_000);
+    assert.match(logOf(a1), /snapshot .* is written again \(\d+ writes failed/);
+    const errorLines = logOf(a1).split('\n').filter((l) => /failed to write snapshot/.test(l)).length;
+    assert.ok(errorLines >= 1 && errorLines <= 3, `${errorLines} error lines: one at first, then one per 100 failures`);
     assert.ok(isRunning(a1));
     kill(a0);
     kill(a1);
