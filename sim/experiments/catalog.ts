@@ -6,7 +6,7 @@
 // check's change takes to reach every node.
 //
 // Entry point: `catalogExperiment` (an Experiment), or `node dist/sim/experiments/catalog.js
-// [--quick] [--seed N] [--json]` on its own.
+// [--quick | --nodes N] [--seed N] [--json]` on its own.
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CatalogCluster, simCheck, simService } from '../catalog-cluster.js';
@@ -50,6 +50,10 @@ export interface CatalogRow {
   readonly convergeBytesPerNodePerSecond: number;
   readonly convergeCatalogBytesPerNode: number;
   readonly steadyBytesPerNodePerSecond: number;
+  /** The catalog's own share of the steady state (anti-entropy summaries). */
+  readonly steadyCatalogBytesPerNodePerSecond: number;
+  /** Membership alone (before any service), for comparison. */
+  readonly membershipBytesPerNodePerSecond: number;
   readonly changeSeconds: number;
   readonly malformed: number;
   readonly wallSeconds: number;
@@ -62,6 +66,12 @@ export function runCatalog(nodes: number, seed: number): CatalogRow {
   const cluster = new CatalogCluster({ seed });
   cluster.grow(nodes, 10);
   const formMs = runUntil(cluster, () => cluster.running().every((h) => h.engine.peers().length === nodes - 1), 'membership', rss) + nodes * 10;
+
+  // Membership and empty-catalog cost before any service exists, once the join wave has settled.
+  cluster.run(STEADY_MS / 3);
+  const idle0 = networkBytes(cluster);
+  cluster.run(STEADY_MS / 3);
+  const membershipBytes = networkBytes(cluster) - idle0;
 
   // Everyone registers at once.
   const bytes0 = networkBytes(cluster);
@@ -80,8 +90,10 @@ export function runCatalog(nodes: number, seed: number): CatalogRow {
 
   // Steady state: nothing changes; membership gossip and anti-entropy continue.
   const bytes1 = networkBytes(cluster);
+  const catalogSteady0 = cluster.hosts.reduce((s, h) => s + h.engine.gossip.stats.bytesOut, 0);
   cluster.run(STEADY_MS);
   const steadyBytes = networkBytes(cluster) - bytes1;
+  const catalogSteady = cluster.hosts.reduce((s, h) => s + h.engine.gossip.stats.bytesOut, 0) - catalogSteady0;
 
   // One check changes on one node.
   const subject = cluster.hosts[Math.floor(nodes / 2)]?.name ?? 'node-0';
@@ -96,6 +108,8 @@ export function runCatalog(nodes: number, seed: number): CatalogRow {
     convergeBytesPerNodePerSecond: convergeBytes / nodes / (convergeMs / 1000),
     convergeCatalogBytesPerNode: catalogBytes / nodes,
     steadyBytesPerNodePerSecond: steadyBytes / nodes / (STEADY_MS / 1000),
+    steadyCatalogBytesPerNodePerSecond: catalogSteady / nodes / (STEADY_MS / 1000),
+    membershipBytesPerNodePerSecond: membershipBytes / nodes / (STEADY_MS / 3000),
     changeSeconds: changeMs / 1000,
     malformed,
     wallSeconds: watch.cost().wallSeconds,
@@ -106,8 +120,8 @@ export function runCatalog(nodes: number, seed: number): CatalogRow {
 export const catalogExperiment: Experiment = {
   name: 'catalog',
   summary: `N nodes × ${SERVICES_PER_NODE} services: time to a full catalog at every node, bytes per node per second`,
-  run(options: ExperimentOptions): ExperimentReport {
-    const nodes = options.quick ? 100 : 1_000;
+  run(options: ExperimentOptions & { readonly nodes?: number }): ExperimentReport {
+    const nodes = options.nodes ?? (options.quick ? 100 : 1_000);
     const r = runCatalog(nodes, options.seed);
     const text = [
       `catalog: ${nodes} nodes × ${SERVICES_PER_NODE} services (each with a check) registered at once (seed ${options.seed})`,
@@ -118,7 +132,9 @@ export const catalogExperiment: Experiment = {
           ['full catalog at every node (virtual s)', fixed(r.convergeSeconds, 2)],
           ['bytes per node per second while converging (all traffic)', fixed(r.convergeBytesPerNodePerSecond, 0)],
           ['catalog bytes sent per node to converge', fixed(r.convergeCatalogBytesPerNode, 0)],
+          ['membership alone, no services: bytes per node per second', fixed(r.membershipBytesPerNodePerSecond, 0)],
           ['steady state bytes per node per second (all traffic)', fixed(r.steadyBytesPerNodePerSecond, 0)],
+          ['  of which catalog anti-entropy', fixed(r.steadyCatalogBytesPerNodePerSecond, 0)],
           ['one check change at every node (virtual s)', fixed(r.changeSeconds, 2)],
           ['malformed catalog messages', String(r.malformed)],
           ['wall seconds / peak RSS MiB', `${fixed(r.wallSeconds, 1)} / ${fixed(r.peakRssMiB, 0)}`],
@@ -133,7 +149,9 @@ export const catalogExperiment: Experiment = {
 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, seed: { type: 'string', default: '1' }, json: { type: 'boolean', default: false } } });
-  const report = catalogExperiment.run({ seed: Number(values.seed), quick: values.quick === true });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, seed: { type: 'string', default: '1' }, json: { type: 'boolean', default: false }, nodes: { type: 'string' } },
+  });
+  const report = catalogExperiment.run({ seed: Number(values.seed), quick: values.quick === true, ...(values.nodes === undefined ? {} : { nodes: Number(values.nodes) }) });
   console.log(values.json === true ? JSON.stringify(report.json) : report.text);
 }

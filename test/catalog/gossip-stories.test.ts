@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CatalogCluster, simCheck, simService } from '../../sim/catalog-cluster.js';
+import { Keyring } from '../../src/wire/encryption.js';
 
 function cluster(n: number, seed = 1): CatalogCluster {
   const c = new CatalogCluster({ seed });
@@ -104,4 +105,21 @@ test('a restarted node\'s fresh entry replaces what its previous run gossiped', 
   c.register('node-3', simService('new', 'new', 2));
   assert.ok(c.runUntil(() => c.catalogConverged() && c.node('node-0').catalog.servicesOf('node-3').length === 1, 60_000), c.catalogMismatches().join('\n'));
   assert.deepEqual(c.node('node-1').catalog.servicesOf('node-3').map((s) => s.ID), ['new']);
+});
+
+test('encrypted gossip, and entries too big for a packet travel by TCP', () => {
+  const key = Buffer.alloc(32, 7).toString('base64');
+  const c = new CatalogCluster({ seed: 5, memberlist: { keyring: Keyring.fromBase64([key]) } });
+  c.grow(6);
+  assert.ok(c.runUntil(() => c.running().every((h) => h.engine.peers().length === 5), 30_000));
+  const streamsBefore = c.world.network.stats.streamsOpened;
+  const many = Array.from({ length: 40 }, (_, i) => simService(`big-${i}`, 'big', 9000 + i, ['a-rather-long-tag-to-make-the-entry-large']));
+  c.act('node-2', (n, now) => {
+    for (const s of many) n.registerService(now, s, []);
+  });
+  c.register('node-4', simService('small', 'small', 1));
+  assert.ok(c.runUntil(() => c.catalogConverged(), 20_000), c.catalogMismatches().join('\n'));
+  assert.equal(c.node('node-0').catalog.instances('big').length, 40);
+  assert.ok(c.world.network.stats.streamsOpened - streamsBefore >= 4, 'the big entry went by TCP streams');
+  assert.equal(c.hosts.reduce((s, h) => s + h.engine.gossip.stats.malformed, 0), 0);
 });
