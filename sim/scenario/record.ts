@@ -6,7 +6,7 @@
 import { NodeStateType } from '../../src/protocol/node-state.js';
 import { INTERNAL_QUERY_PREFIX } from '../../src/cluster/serf.js';
 import type { RecordedSerfEvent, SerfCluster } from '../serf-cluster.js';
-import type { ScenarioRun } from './run.js';
+import type { FaultWindow, ScenarioRun } from './run.js';
 import { Phase, type ActionSpec, type Scenario, type TimelineEntry } from './types.js';
 import { UNKNOWN, type Transition, type ViewListener } from './views.js';
 
@@ -176,7 +176,7 @@ export class Recorder implements ViewListener {
     const involved = [s, ...chain];
     let cls: DeclarationClass;
     if (recently(s)) cls = 'expected';
-    else if (run.faults.some((w) => w.reachability && w.startMs <= atMs && w.endMs + run.graceMs >= atMs && involved.some((i) => w.touches[i] === 1))) cls = 'network';
+    else if (run.faults.some((w) => w.reachability && w.startMs <= atMs && this.aftermathEnd(w) + run.graceMs >= atMs && involved.some((i) => w.touches[i] === 1))) cls = 'network';
     else cls = 'false-positive';
     const d: Declaration = { atMs, observer: this.name(o), subject: this.name(s), class: cls, stalledObserver: chain.some((i) => i !== s && recently(i)) };
     r.declarationCounts[cls]++;
@@ -190,6 +190,12 @@ export class Recorder implements ViewListener {
       if (crash.firstMs === null) crash.firstMs = atMs;
       crash.offsets.push(atMs - crash.atMs);
     }
+  }
+
+  /** A network fault's effects last until the views agree again after it ended (at least until it ends). */
+  private aftermathEnd(w: FaultWindow): number {
+    if (w.endMs > this.run.now) return w.endMs;
+    return w.settledMs === null ? Infinity : Math.max(w.endMs, w.settledMs);
   }
 
   private openCrash(s: number): CrashRecord | undefined {

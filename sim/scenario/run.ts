@@ -52,6 +52,8 @@ export interface FaultWindow {
   readonly reachability: boolean;
   /** Nodes it touches, as a mask over scenario node indexes. */
   readonly touches: Uint8Array;
+  /** When the views first agreed again after it ended (null: not yet): its aftermath lasts until then. */
+  settledMs: number | null;
 }
 
 export interface AssertionOutcome {
@@ -260,7 +262,7 @@ export class ScenarioRun {
       || (spec.kind === 'loss' && spec.link !== null && spec.rate >= 1);
     const window: FaultWindow = {
       kind: spec.kind, label: entry.label, line: entry.line, startMs: this.now, endMs, nodes: nodes.map((i) => this.nodeName(i)),
-      reachability, touches: this.net.mask(nodes),
+      reachability, touches: this.net.mask(nodes), settledMs: null,
     };
     this.faults.push(window);
     const scheduler = this.cluster.world.scheduler;
@@ -471,6 +473,7 @@ export class ScenarioRun {
     const converged = this.views.converged((s) => this.isMemberLive(s));
     this.recorder.sample(now, converged);
     if (this.healed && converged && this.convergedAtMs === null) this.convergedAtMs = now;
+    if (converged) for (const w of this.faults) if (w.settledMs === null && w.endMs <= now) w.settledMs = now;
     for (const o of this.outcomes) this.evaluate(o, now, converged);
     const undecided = this.outcomes.some((o) => o.passed === null && o.assertion.kind === 'eventually');
     if (this.healed && ((this.convergedAtMs !== null && !undecided) || now >= this.endMs)) this.done = true;

@@ -5,6 +5,9 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { RunResult } from './result.js';
 
+/** Young generation per worker (V8's default is 16–32 MB on 64-bit). */
+const YOUNG_GENERATION_MB = 64;
+
 export interface SweepTask {
   readonly file: string;
   readonly seed: number;
@@ -25,7 +28,9 @@ export async function sweep(tasks: readonly SweepTask[], options: { readonly thr
   let next = 0;
   const workerUrl = new URL('./sweep-worker.js', import.meta.url);
   await Promise.all(Array.from({ length: threads }, () => new Promise<void>((resolve, reject) => {
-    const worker = new Worker(workerUrl);
+    // A larger young generation: a simulation allocates many short-lived objects (packets,
+    // timers), and fewer scavenges measurably cut its CPU time.
+    const worker = new Worker(workerUrl, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     const feed = (): void => {
       if (next >= tasks.length) {
         void worker.terminate().then(() => resolve());

@@ -25,7 +25,7 @@ const reportsDir = join(root, 'sim-reports');
 const cli = join(root, 'dist/src/cli/shoal.js');
 const library = readdirSync(libraryDir).filter((f) => f.endsWith('.yaml')).sort();
 /** Scenarios small enough to also run on fresh seeds within the suite's time budget. */
-const FRESH_SEED_RUNS = 2;
+const FRESH_SEED_RUNS = 1;
 const FRESH_SEED_MAX_NODES = 30;
 
 mkdirSync(reportsDir, { recursive: true });
