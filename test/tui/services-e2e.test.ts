@@ -50,7 +50,7 @@ test('services view on shoal demo: services and instances, a registered one appe
   assert.ok(screen.some((l) => /^● demo-2\s+127\.0\.0\.1:23532\s+replica\s+passing\s+serfHealth passing · service:db passing$/.test(l)), screen.join('\n'));
 
   execFileSync(process.execPath, [shoal, 'services', 'register', '-http-addr=127.0.0.1:23541', '-name=cache', '-port=6379', '-tag=lru'], { encoding: 'utf8', timeout: 10_000 });
-  screen = await waitForScreen(tmux, 'the registered service (on demo-1, read through demo-0)', 10_000, (s) => /^● cache\s+1\s+1\s+0\s+0\s+lru$/.test(serviceRow(s, 'cache')));
+  await waitForScreen(tmux, 'the registered service (on demo-1, read through demo-0)', 10_000, (s) => /^● cache\s+1\s+1\s+0\s+0\s+lru$/.test(serviceRow(s, 'cache')));
   tmux.type('k');
   screen = await waitForScreen(tmux, 'cache selected', 5_000, (s) => s.some((l) => /^── instances of cache \(1\)/.test(l)));
   assert.ok(screen.some((l) => /^● demo-1\s+127\.0\.0\.1:6379\s+lru\s+passing\s+serfHealth passing$/.test(l)), screen.join('\n'));
@@ -63,7 +63,7 @@ test('services view on shoal demo: services and instances, a registered one appe
   await waitForScreen(tmux, 'demo-2 killed', 5_000, (s) => s.some((l) => /demo: kill -9 demo-2/.test(l)));
   tmux.type('v');
   const killedAt = Date.now();
-  screen = await waitForScreen(tmux, 'demo-2\'s instances critical', 35_000, (s) =>
+  await waitForScreen(tmux, 'demo-2\'s instances critical', 35_000, (s) =>
     /^✖ web\s+3\s+2\s+0\s+1\s/.test(serviceRow(s, 'web')) && /^✖ db\s+2\s+1\s+0\s+1\s/.test(serviceRow(s, 'db')));
   t.diagnostic(`kill -9 of demo-2 shown as critical services after ${Date.now() - killedAt} ms`);
   tmux.type('g');
