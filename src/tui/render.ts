@@ -332,7 +332,7 @@ function helpLines(model: TuiModel): ScreenLine[] {
     ['s  S', 'sort by the next column (name, address, status, tags, protocol, rtt) · reverse'],
     ['⏎', 'details of the selected member (tags, coordinate, RTT, history); ⏎ or Esc to go back'],
     ['l', 'the event log on the whole screen (PgUp/PgDn to scroll)'],
-    ['v  Tab', 'the services view: services in the agent\'s catalog with passing/warning/critical counts; the selected one\'s instances (node, address:port, tags, checks) below · v again: members'],
+    ['v  Tab', 'services in the agent\'s catalog, instances by health; the selected one\'s instances and checks below · v back'],
     ['e', 'fire a user event: NAME [PAYLOAD]'],
     ...model.extraKeys.map((k): [string, string] => [k.key, k.description]),
     ['?', 'this help (any key closes it)'],

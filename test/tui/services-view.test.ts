@@ -148,7 +148,7 @@ test('keys: v and Tab switch views, j/k/G/g move the service selection, / in the
     fake.type('tab');
     assert.equal(model.view, 'members');
     fake.type('?');
-    assert.ok(toText(fake.painted).some((l) => /^ {2}v {2}Tab\s+the services view/.test(l)), 'help lists the key');
+    assert.ok(toText(fake.painted).some((l) => /^ {2}v {2}Tab\s+services in the agent's catalog/.test(l)), 'help lists the key');
   } finally {
     await app.stop();
   }
