@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { experimentsMain } from '../../sim/experiments/main.js';
 import { runScenario } from '../../sim/scenario/execute.js';
+import { ScenarioRun } from '../../sim/scenario/run.js';
 import { loadScenarioFile, ScenarioError } from '../../sim/scenario/load.js';
 import { htmlReport } from '../../sim/scenario/report-html.js';
 import { junitReport } from '../../sim/scenario/report-junit.js';
@@ -13,6 +14,7 @@ import { textReport } from '../../sim/scenario/report-text.js';
 import { jsonReport, type RunResult } from '../../sim/scenario/result.js';
 import { sweep } from '../../sim/scenario/sweep.js';
 import type { Scenario } from '../../sim/scenario/types.js';
+import type { FaultWindow, SimDriver } from '../tui/sim-source.js';
 
 export const SimExit = { ok: 0, failed: 1, invalid: 2 } as const;
 
@@ -24,6 +26,7 @@ interface SimOptions {
   readonly html?: string;
   readonly quiet?: boolean;
   readonly threads?: string;
+  readonly tui?: boolean;
 }
 
 class UsageError extends Error {}
@@ -62,6 +65,19 @@ export async function simMain(files: readonly string[], options: SimOptions, pri
     throw err;
   }
 
+  if (options.tui === true) {
+    const problem = tuiUsageProblem(files, options);
+    if (problem !== null) {
+      printError(`shoal sim: ${problem}`);
+      return SimExit.invalid;
+    }
+    const scenario = scenarios[0] as Scenario;
+    const run = new ScenarioRun(scenario, seeds === null ? {} : { seed: seeds[0] as number });
+    // The TUI module loads blessed: only a --tui run pays for it.
+    const { runSimTui } = await import('../tui/run.js');
+    return runSimTui(scenarioDriver(run), { speed: 1, observer: scenario.nodeNames[scenario.start[0] as number] as string });
+  }
+
   if (options.seeds !== undefined && seeds !== null) return runSweep(scenarios, seeds, options, print, printError);
 
   const results: RunResult[] = [];
@@ -78,6 +94,41 @@ export async function simMain(files: readonly string[], options: SimOptions, pri
   const failed = results.filter((r) => !r.passed);
   for (const r of failed) printError(`shoal sim: ${r.scenario.name} failed; replay it with: ${r.replay}`);
   return failed.length === 0 ? SimExit.ok : SimExit.failed;
+}
+
+function tuiUsageProblem(files: readonly string[], options: SimOptions): string | null {
+  if (files.length !== 1) return `--tui shows one scenario, got ${files.length} files`;
+  const others = (['seeds', 'json', 'junit', 'html', 'quiet', 'threads'] as const).filter((k) => options[k] !== undefined);
+  if (others.length > 0) return `--tui cannot be combined with ${others.map((k) => `--${k}`).join(', ')} (run without --tui for reports)`;
+  return null;
+}
+
+/**
+ * A scenario run as the TUI's SimDriver. The run lists a fault once it has started; the TUI also
+ * wants the ones still to come (the header's "next: …"), so the timeline's planned windows are
+ * added until they start. A run ends when its heal has converged and every assertion is decided,
+ * which may be before its planned end: the clock stops there.
+ */
+export function scenarioDriver(run: ScenarioRun): SimDriver {
+  const planned = run.scenario.timeline.filter((e) => e.fault !== undefined);
+  return {
+    get now() {
+      return run.now;
+    },
+    advanceTo: (virtualMs) => run.advanceTo(virtualMs),
+    step: () => run.step(),
+    cluster: run.cluster,
+    get faults(): FaultWindow[] {
+      const started = new Set(run.faults.map((f) => f.line));
+      const upcoming = planned
+        .filter((e) => !started.has(e.line) && e.atMs >= run.now)
+        .map((e): FaultWindow => ({ kind: e.fault?.kind ?? 'fault', startMs: e.atMs, endMs: e.endMs ?? null, nodes: [], label: e.label }));
+      return [...run.faults, ...upcoming];
+    },
+    get endMs() {
+      return run.finished ? run.now : run.endMs;
+    },
+  };
 }
 
 function writeReports(results: readonly RunResult[], options: SimOptions): void {
@@ -129,9 +180,13 @@ export function registerSim(program: Command): void {
     .option('--junit <file>', 'write a JUnit XML report (one test case per checker and assertion)')
     .option('--html <file>', 'write a self-contained HTML report with an SVG timeline')
     .option('--quiet', 'print only failures (and one line per run)')
+    .option('--tui', 'watch one scenario in the terminal UI: virtual clock at real time (+/- faster/slower), space pauses, n steps, faults marked')
     .addHelpText('after', '\nExit codes: 0 every checker and assertion held, 1 one failed (the replay command is printed), 2 an invalid scenario.')
     .action(async (files: string[], options: SimOptions) => {
-      process.exitCode = await simMain(files, options);
+      const code = await simMain(files, options);
+      // The terminal UI leaves stdin's handle behind: end here, as `shoal tui` does.
+      if (options.tui === true) process.exit(code);
+      process.exitCode = code;
     });
   sim
     .command('experiment')

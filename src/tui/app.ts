@@ -117,6 +117,10 @@ export class TuiApp {
       return;
     }
     const page = Math.max(1, this.screen.size().rows - 10);
+    if (m.view === 'services' && this.servicesKey(key, page)) {
+      this.paint(true);
+      return;
+    }
     const inLog = m.view === 'log';
     // Shifted letters arrive as the letter's name with the capital as the character.
     if (key.ch === 'G') {
@@ -140,6 +144,7 @@ export class TuiApp {
       case 'enter': m.setView(m.view === 'details' ? 'members' : 'details'); break;
       case 'escape': m.setView('members'); break;
       case 'l': m.setView(inLog ? 'members' : 'log'); break;
+      case 'v': case 'tab': m.setView('services'); break;
       case '?': m.setView('help'); break;
       case '/': m.prompt = { kind: 'filter', text: m.filterText }; m.changed(); break;
       case 'e':
@@ -154,6 +159,28 @@ export class TuiApp {
         this.source.handleKey?.(key, m);
     }
     this.paint(true);
+  }
+
+  /** Keys of the services view; false for those it shares with the others (l, e, ?, q, the source's). */
+  private servicesKey(key: KeyPress, page: number): boolean {
+    const m = this.model;
+    if (key.ch === 'G') {
+      m.moveServiceSelection(Infinity);
+      return true;
+    }
+    switch (key.name) {
+      case 'up': case 'k': m.moveServiceSelection(-1); return true;
+      case 'down': case 'j': m.moveServiceSelection(1); return true;
+      case 'pageup': m.moveServiceSelection(-page); return true;
+      case 'pagedown': m.moveServiceSelection(page); return true;
+      case 'home': case 'g': m.moveServiceSelection(-Infinity); return true;
+      case 'end': m.moveServiceSelection(Infinity); return true;
+      case 'v': case 'tab': case 'escape': m.setView('members'); return true;
+      case '/': case 's': case 'enter':
+        m.showMessage(this.source.now(), 'filter, sort and details are for the members table: v goes back to it');
+        return true;
+      default: return false;
+    }
   }
 
   private promptKey(key: KeyPress): void {

@@ -4,6 +4,7 @@
 // happened; the renderer (render.ts) turns it into screen lines; keys.ts maps keys onto it.
 // Nothing here reads a clock: every input carries its time, so a recorded stream replays exactly.
 import { parseMemberFilter, memberMatches, type MemberFilter } from './filter.js';
+import { catalogChanges, INSTANCE_LIMIT, SERVICE_LIMIT, type CatalogState, type ServiceInfo } from './services-model.js';
 
 /**
  * What the table shows. Serf's statuses, plus `suspect`: Serf reports a suspected member as
@@ -58,7 +59,7 @@ export interface MemberRow {
   readonly history: HistoryEntry[];
 }
 
-export const LogKinds = ['join', 'failed', 'leave', 'update', 'reap', 'user', 'query', 'suspect', 'refute', 'conn', 'fault', 'info'] as const;
+export const LogKinds = ['join', 'failed', 'leave', 'update', 'reap', 'user', 'query', 'suspect', 'refute', 'conn', 'fault', 'service', 'info'] as const;
 export type LogKind = (typeof LogKinds)[number];
 
 export interface LogEntry {
@@ -70,8 +71,11 @@ export interface LogEntry {
 export const SortColumns = ['name', 'address', 'status', 'tags', 'protocol', 'rtt'] as const;
 export type SortColumn = (typeof SortColumns)[number];
 
-/** What fills the screen: the table with the log or the details below it, the log alone, or help. */
-export const Views = ['members', 'details', 'log', 'help'] as const;
+/**
+ * What fills the screen: the members table with the log or the details below it, the log alone,
+ * the services (the catalog, with the selected service's instances below), or help.
+ */
+export const Views = ['members', 'details', 'log', 'services', 'help'] as const;
 export type View = (typeof Views)[number];
 
 /** A one-line prompt at the bottom: typing a filter or a user event. */
@@ -123,6 +127,16 @@ export class TuiModel {
   messageAtMs = 0;
 
   readonly members = new Map<string, MemberRow>();
+
+  /** The service catalog (services view): where it comes from, whether it is there, what it holds. */
+  catalogState: CatalogState = 'none';
+  /** Why the catalog is unavailable, or where it comes from ("127.0.0.1:8500"). */
+  catalogDetail = 'this source has no service catalog';
+  catalogAddr = '';
+  /** Sorted by name. */
+  services: readonly ServiceInfo[] = [];
+  selectedService: string | null = null;
+  serviceScrollTop = 0;
   readonly log: LogEntry[] = [];
   lastChangeMs: number | null = null;
 
@@ -284,6 +298,48 @@ export class TuiModel {
   showMessage(nowMs: number, text: string): void {
     this.message = text;
     this.messageAtMs = nowMs;
+    this.changed();
+  }
+
+  /** A read of the catalog: replaces the services, logs which instances changed health. */
+  setServices(nowMs: number, services: readonly ServiceInfo[]): void {
+    const sorted = [...services]
+      .sort((a, b) => cmpStr(a.name, b.name))
+      .slice(0, SERVICE_LIMIT)
+      .map((s) => ({ name: s.name, instances: s.instances.slice(0, INSTANCE_LIMIT) }));
+    // The first read is the starting point, not news.
+    if (this.catalogState === 'ok') {
+      const changes = catalogChanges(this.services, sorted);
+      for (const line of changes) this.addLog(nowMs, 'service', line);
+      if (changes.length > 0) this.lastChangeMs = nowMs;
+    }
+    this.services = sorted;
+    this.setCatalogState('ok', this.catalogAddr);
+  }
+
+  setCatalogState(state: CatalogState, detail: string): void {
+    if (state === this.catalogState && detail === this.catalogDetail) return;
+    this.catalogState = state;
+    this.catalogDetail = detail;
+    if (state !== 'ok') this.services = [];
+    this.changed();
+  }
+
+  selectedServiceIndex(): number {
+    if (this.services.length === 0) return -1;
+    const i = this.selectedService === null ? -1 : this.services.findIndex((s) => s.name === this.selectedService);
+    return i < 0 ? 0 : i;
+  }
+
+  selectedServiceInfo(): ServiceInfo | undefined {
+    return this.services[this.selectedServiceIndex()];
+  }
+
+  /** Moves the services view's selection by `delta` rows (clamped); Infinity / -Infinity: last / first. */
+  moveServiceSelection(delta: number): void {
+    if (this.services.length === 0) return;
+    const i = Math.max(0, Math.min(this.services.length - 1, this.selectedServiceIndex() + delta));
+    this.selectedService = (this.services[i] as ServiceInfo).name;
     this.changed();
   }
 

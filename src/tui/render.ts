@@ -3,6 +3,7 @@
 // them as plain text. Every line is exactly `cols` characters or shorter; there are exactly `rows`.
 import { FILTER_SYNTAX, isEmptyFilter } from './filter.js';
 import { formatTags, type DisplayStatus, type LogEntry, type LogKind, type MemberRow, type SortColumn, type TuiModel } from './model.js';
+import { healthCounts, instanceHealth, serviceHealth, serviceTags, type HealthState, type ServiceInfo } from './services-model.js';
 
 export const Styles = [
   'plain', 'title', 'dim', 'head', 'alive', 'suspect', 'leaving', 'left', 'failed', 'none', 'warn', 'err', 'fault', 'input', 'key',
@@ -27,15 +28,20 @@ export const STATUS_SYMBOLS: Readonly<Record<DisplayStatus, string>> = {
 
 const LOG_STYLES: Readonly<Record<LogKind, Style>> = {
   join: 'alive', failed: 'failed', leave: 'left', update: 'plain', reap: 'dim', user: 'key', query: 'key',
-  suspect: 'suspect', refute: 'alive', conn: 'warn', fault: 'fault', info: 'dim',
+  suspect: 'suspect', refute: 'alive', conn: 'warn', fault: 'fault', service: 'plain', info: 'dim',
 };
+
+/** Symbol and colour for a service's or an instance's health, like the members' statuses. */
+export const HEALTH_SYMBOLS: Readonly<Record<HealthState, string>> = { passing: '●', warning: '!', critical: '✖' };
+const HEALTH_STYLES: Readonly<Record<HealthState, Style>> = { passing: 'alive', warning: 'suspect', critical: 'failed' };
 
 export interface RenderOptions {
   /** Wall clock (local time of day) or a simulation's virtual clock (+seconds). */
   readonly clock?: 'wall' | 'virtual';
 }
 
-export const KEY_HINTS = '↑↓/jk move  / filter  s sort  S reverse  ⏎ details  l log  e event  ? help  q quit';
+export const KEY_HINTS = '↑↓/jk move  / filter  s sort  S reverse  ⏎ details  l log  v services  e event  ? help  q quit';
+export const SERVICE_KEY_HINTS = '↑↓/jk select a service (its instances below)  v members  l log  e event  ? help  q quit';
 
 export function render(model: TuiModel, cols: number, rows: number, nowMs: number, options: RenderOptions = {}): ScreenLine[] {
   const width = Math.max(1, cols);
@@ -48,6 +54,7 @@ export function render(model: TuiModel, cols: number, rows: number, nowMs: numbe
   const bodyHeight = Math.max(0, height - out.length - 1);
   const body: ScreenLine[] = [];
   if (model.view === 'help') body.push(...helpLines(model));
+  else if (model.view === 'services') body.push(...servicesLines(model, bodyHeight, width));
   else if (model.view === 'log') {
     body.push(ruleLine(`events (${model.log.length}${model.logScroll > 0 ? `, ${model.logScroll} newer below` : ''}) — PgUp/PgDn scroll, l back`, width));
     body.push(...logLines(model, bodyHeight - 1, clock));
@@ -178,9 +185,123 @@ function logLine(e: LogEntry, clock: 'wall' | 'virtual'): ScreenLine {
   return {
     segments: [
       { text: `${clock === 'wall' ? formatTimeOfDay(e.atMs) : `+${formatVirtual(e.atMs)}`} `, style: 'dim' },
-      { text: e.text, style: LOG_STYLES[e.kind] },
+      { text: e.text, style: e.kind === 'service' ? serviceLogStyle(e.text) : LOG_STYLES[e.kind] },
     ],
   };
+}
+
+/** A health change in the log is coloured by where it went. */
+function serviceLogStyle(text: string): Style {
+  if (/→ critical|: critical$/.test(text)) return 'failed';
+  if (/→ warning|: warning$/.test(text)) return 'suspect';
+  if (/→ passing/.test(text)) return 'alive';
+  return 'plain';
+}
+
+// ---------------------------------------------------------------------- services view
+
+function servicesLines(model: TuiModel, height: number, width: number): ScreenLine[] {
+  if (model.catalogState !== 'ok') {
+    const why = model.catalogState === 'connecting' ? `reading the service catalog from ${model.catalogAddr}…` : `no service catalog: ${model.catalogDetail}`;
+    return [
+      ruleLine('services — v back to the members', width),
+      { segments: [{ text: `  ${why}`, style: model.catalogState === 'connecting' ? 'dim' : 'warn' }] },
+      { segments: [{ text: '  The services view reads a shoal agent\'s Consul-compatible HTTP API (shoal tui -http-addr=HOST:PORT, default 127.0.0.1:8500);', style: 'dim' }] },
+      { segments: [{ text: '  a serf agent has none. See docs/catalog.md.', style: 'dim' }] },
+    ];
+  }
+  const services = model.services;
+  const selected = model.selectedServiceIndex();
+  const minPane = height >= 12 ? Math.max(5, Math.floor((height - 2) * 0.45)) : Math.max(0, Math.floor(height / 3));
+  const tableHeight = Math.max(2, height - minPane - (minPane > 0 ? 1 : 0));
+  const dataHeight = tableHeight - 1;
+  if (selected >= 0) {
+    if (selected < model.serviceScrollTop) model.serviceScrollTop = selected;
+    if (selected >= model.serviceScrollTop + dataHeight) model.serviceScrollTop = selected - dataHeight + 1;
+  }
+  model.serviceScrollTop = Math.max(0, Math.min(model.serviceScrollTop, Math.max(0, services.length - dataHeight)));
+  const shown = services.slice(model.serviceScrollTop, model.serviceScrollTop + dataHeight);
+  let nameWidth = 7;
+  for (const s of shown) nameWidth = Math.max(nameWidth, s.name.length);
+  nameWidth = Math.min(nameWidth, 32);
+  const position = services.length === 0 ? '' : `  [${model.serviceScrollTop + 1}–${model.serviceScrollTop + shown.length} of ${services.length} · catalog of ${model.catalogAddr}]`;
+  const lines: ScreenLine[] = [{
+    segments: [
+      { text: `  ${pad('SERVICE', nameWidth)}  ${padStart('INSTANCES', 9)}  ${padStart('PASSING', 7)}  ${padStart('WARNING', 7)}  ${padStart('CRITICAL', 8)}  TAGS`, style: 'head' },
+      { text: position, style: 'dim' },
+    ],
+  }];
+  if (services.length === 0) lines.push({ segments: [{ text: `  (no services registered in the catalog of ${model.catalogAddr})`, style: 'dim' }] });
+  shown.forEach((s, i) => {
+    const health = serviceHealth(s);
+    const c = healthCounts(s);
+    lines.push({
+      inverse: model.serviceScrollTop + i === selected,
+      segments: [
+        { text: `${HEALTH_SYMBOLS[health]} `, style: HEALTH_STYLES[health] },
+        { text: `${pad(truncate(s.name, nameWidth), nameWidth)}  ${padStart(String(s.instances.length), 9)}  `, style: 'plain' },
+        { text: padStart(String(c.passing), 7), style: c.passing > 0 ? 'alive' : 'dim' },
+        { text: `  ${padStart(String(c.warning), 7)}`, style: c.warning > 0 ? 'suspect' : 'dim' },
+        { text: `  ${padStart(String(c.critical), 8)}`, style: c.critical > 0 ? 'failed' : 'dim' },
+        { text: `  ${serviceTags(s).join(',')}`, style: 'plain' },
+      ],
+    });
+  });
+  const out = lines.slice(0, tableHeight);
+  const paneHeight = minPane > 0 ? height - out.length - 1 : 0;
+  if (paneHeight > 0) {
+    const service = model.selectedServiceInfo();
+    out.push(ruleLine(service === undefined ? 'instances' : `instances of ${service.name} (${service.instances.length}) — node, address:port, tags, checks`, width));
+    out.push(...instanceLines(service, paneHeight));
+  }
+  return out;
+}
+
+function instanceLines(service: ServiceInfo | undefined, height: number): ScreenLine[] {
+  if (service === undefined) return [{ segments: [{ text: '  select a service with ↑↓ or j/k', style: 'dim' }] }];
+  let nodeWidth = 4;
+  let addrWidth = 7;
+  let tagWidth = 4;
+  for (const i of service.instances) {
+    nodeWidth = Math.max(nodeWidth, i.node.length);
+    addrWidth = Math.max(addrWidth, `${i.address}:${i.port}`.length);
+    tagWidth = Math.max(tagWidth, i.tags.join(',').length);
+  }
+  nodeWidth = Math.min(nodeWidth, 28);
+  tagWidth = Math.min(tagWidth, 24);
+  // The critical ones first: they are what the person is looking for.
+  const order: Record<HealthState, number> = { critical: 0, warning: 1, passing: 2 };
+  const instances = [...service.instances].sort((a, b) => order[instanceHealth(a)] - order[instanceHealth(b)] || cmp(a.node, b.node) || cmp(a.id, b.id));
+  const lines: ScreenLine[] = [{ segments: [{ text: `  ${pad('NODE', nodeWidth)}  ${pad('ADDRESS', addrWidth)}  ${pad('TAGS', tagWidth)}  ${pad('HEALTH', 8)}  CHECKS`, style: 'head' }] }];
+  for (const inst of instances) {
+    const health = instanceHealth(inst);
+    const checks: Segment[] = [];
+    inst.checks.forEach((c, k) => {
+      const st: HealthState = c.status === 'passing' || c.status === 'warning' ? c.status : 'critical';
+      checks.push({ text: `${k === 0 ? '' : ' · '}${c.id === '' ? c.name : c.id} `, style: 'plain' });
+      checks.push({ text: c.status, style: HEALTH_STYLES[st] });
+      if (st !== 'passing' && c.output !== '') checks.push({ text: ` (${truncate(c.output, 60)})`, style: 'dim' });
+    });
+    if (checks.length === 0) checks.push({ text: '(no checks)', style: 'dim' });
+    lines.push({
+      segments: [
+        { text: `${HEALTH_SYMBOLS[health]} `, style: HEALTH_STYLES[health] },
+        { text: `${pad(truncate(inst.node, nodeWidth), nodeWidth)}  ${pad(`${inst.address}:${inst.port}`, addrWidth)}  ${pad(truncate(inst.tags.join(','), tagWidth), tagWidth)}  `, style: 'plain' },
+        { text: pad(health, 8), style: HEALTH_STYLES[health] },
+        { text: '  ', style: 'plain' },
+        ...checks,
+      ],
+    });
+  }
+  if (lines.length > height) {
+    const more = lines.length - height + 1;
+    return [...lines.slice(0, height - 1), { segments: [{ text: `  … ${more} more instances`, style: 'dim' }] }];
+  }
+  return lines;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function detailLines(model: TuiModel, row: MemberRow | undefined, height: number, clock: 'wall' | 'virtual'): ScreenLine[] {
@@ -211,6 +332,7 @@ function helpLines(model: TuiModel): ScreenLine[] {
     ['s  S', 'sort by the next column (name, address, status, tags, protocol, rtt) · reverse'],
     ['⏎', 'details of the selected member (tags, coordinate, RTT, history); ⏎ or Esc to go back'],
     ['l', 'the event log on the whole screen (PgUp/PgDn to scroll)'],
+    ['v  Tab', 'services in the agent\'s catalog, instances by health; the selected one\'s instances and checks below · v back'],
     ['e', 'fire a user event: NAME [PAYLOAD]'],
     ...model.extraKeys.map((k): [string, string] => [k.key, k.description]),
     ['?', 'this help (any key closes it)'],
@@ -245,7 +367,7 @@ function statusLine(model: TuiModel, nowMs: number): ScreenLine {
     return { segments: [{ text: label, style: 'key' }, { text: `${p.text}▏`, style: 'input' }, { text: help, style: 'dim' }] };
   }
   if (model.message !== '' && nowMs - model.messageAtMs < MESSAGE_SHOW_MS) return { segments: [{ text: model.message, style: 'warn' }] };
-  return { segments: [{ text: KEY_HINTS, style: 'dim' }] };
+  return { segments: [{ text: model.view === 'services' ? SERVICE_KEY_HINTS : KEY_HINTS, style: 'dim' }] };
 }
 
 /** How long a message stays in the status line. */

@@ -9,6 +9,7 @@ import { RpcClient, type RpcStream } from '../cli/rpc-client.js';
 import type { Coordinate as WireCoordinate } from '../wire/serf-schemas.js';
 import type { RpcMember, RpcRecord } from '../wire/rpc-schemas.js';
 import type { KeyPress, TuiSource } from './app.js';
+import { CatalogSource } from './catalog-source.js';
 import { parseAgentLogLine } from './log-lines.js';
 import type { CoordinateInfo, MemberInfo, TuiModel } from './model.js';
 
@@ -21,6 +22,8 @@ export interface RpcSourceOptions {
   readonly coordinatesPerPoll?: number;
   /** Wait between two connection attempts. */
   readonly reconnectMs?: number;
+  /** The agent's HTTP API, for the services view (null: none; the view says so). */
+  readonly httpAddr?: string | null;
   /** Extra keys (the demo's kill/pause/restart). */
   readonly handleKey?: (key: KeyPress, model: TuiModel) => boolean;
 }
@@ -42,10 +45,12 @@ export class RpcSource implements TuiSource {
   private loopDone: Promise<void> = Promise.resolve();
   private coordCursor = 0;
   private wake: (() => void) | null = null;
+  private readonly catalog: CatalogSource | null;
   readonly handleKey?: (key: KeyPress, model: TuiModel) => boolean;
 
   constructor(private readonly options: RpcSourceOptions) {
     if (options.handleKey !== undefined) this.handleKey = options.handleKey;
+    this.catalog = options.httpAddr === undefined || options.httpAddr === null ? null : new CatalogSource({ addr: options.httpAddr });
   }
 
   now(): number {
@@ -56,6 +61,8 @@ export class RpcSource implements TuiSource {
     this.model = model;
     this.changed = changed;
     model.source = this.options.addr;
+    if (this.catalog === null) model.setCatalogState('none', 'no HTTP API address given');
+    this.catalog?.start(model, changed);
     this.loopDone = this.loop();
   }
 
@@ -63,6 +70,7 @@ export class RpcSource implements TuiSource {
     this.stopped = true;
     this.client?.close();
     this.wake?.();
+    await this.catalog?.stop();
     // A dial in progress may take its whole timeout: quitting does not wait for it.
     await Promise.race([this.loopDone, delay(500)]);
   }
