@@ -71,6 +71,12 @@ export function registerDemo(program: Command): void {
         return p;
       };
       const ports = { gossip: port(flags.basePort, 'base-port'), rpc: port(flags.rpcPort, 'rpc-port'), http: port(flags.httpPort, 'http-port'), dns: port(flags.dnsPort, 'dns-port') };
+      const ranges = Object.entries({ 'base-port': ports.gossip, 'rpc-port': ports.rpc, 'http-port': ports.http, 'dns-port': ports.dns });
+      for (const [i, [a, pa]] of ranges.entries()) {
+        for (const [b, pb] of ranges.slice(i + 1)) {
+          if (pa < pb + n && pb < pa + n) fail(`-${a}=${pa} and -${b}=${pb} overlap: each gives ${n} consecutive ports`);
+        }
+      }
       // An agent whose address is taken exits at once: say which before starting any.
       for (const [flag, base] of [['rpc-port', ports.rpc], ['http-port', ports.http], ['dns-port', ports.dns]] as const) {
         for (let i = 0; i < n; i++) {
