@@ -127,6 +127,8 @@ async function startAgents(n: number, ports: DemoPorts, toFile: boolean): Promis
   // Whatever ends the demo, no agent outlives it (a paused one is ended too: SIGKILL needs no SIGCONT).
   process.on('exit', () => {
     for (const a of agents) if (a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
+    // A hang-up or a crash skips the normal cleanup: the temporary directory goes here too.
+    rmSync(dir, { recursive: true, force: true });
   });
   for (let i = 0; i < n; i++) {
     mkdirSync(join(dir, `demo-${i}.d`));
