@@ -71,6 +71,12 @@ export function registerDemo(program: Command): void {
         return p;
       };
       const ports = { gossip: port(flags.basePort, 'base-port'), rpc: port(flags.rpcPort, 'rpc-port'), http: port(flags.httpPort, 'http-port'), dns: port(flags.dnsPort, 'dns-port') };
+      const ranges = Object.entries({ 'base-port': ports.gossip, 'rpc-port': ports.rpc, 'http-port': ports.http, 'dns-port': ports.dns });
+      for (const [i, [a, pa]] of ranges.entries()) {
+        for (const [b, pb] of ranges.slice(i + 1)) {
+          if (pa < pb + n && pb < pa + n) fail(`-${a}=${pa} and -${b}=${pb} overlap: each gives ${n} consecutive ports`);
+        }
+      }
       // An agent whose address is taken exits at once: say which before starting any.
       for (const [flag, base] of [['rpc-port', ports.rpc], ['http-port', ports.http], ['dns-port', ports.dns]] as const) {
         for (let i = 0; i < n; i++) {
@@ -121,6 +127,8 @@ async function startAgents(n: number, ports: DemoPorts, toFile: boolean): Promis
   // Whatever ends the demo, no agent outlives it (a paused one is ended too: SIGKILL needs no SIGCONT).
   process.on('exit', () => {
     for (const a of agents) if (a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
+    // A hang-up or a crash skips the normal cleanup: the temporary directory goes here too.
+    rmSync(dir, { recursive: true, force: true });
   });
   for (let i = 0; i < n; i++) {
     mkdirSync(join(dir, `demo-${i}.d`));

@@ -22,7 +22,7 @@ export function registerTui(program: Command): void {
   const cmd = new ClientCommand('tui')
     .summary('watch the cluster live in a terminal UI')
     .description('Shows the members, their status, the events and the local node\'s health as an agent (shoal or serf) sees them, live.')
-    .option('--http-addr <ip:port>', "the agent's HTTP API, for the services view (default: $CONSUL_HTTP_ADDR or 127.0.0.1:8500; empty: none)", process.env['CONSUL_HTTP_ADDR'] ?? DEFAULT_HTTP_ADDR)
+    .option('--http-addr <ip:port>', "the agent's HTTP API, for the services view (env CONSUL_HTTP_ADDR; empty: none)", process.env['CONSUL_HTTP_ADDR'] ?? DEFAULT_HTTP_ADDR)
     .addHelpText('after', EXAMPLES)
     .action(async (flags: RpcFlags & { readonly httpAddr: string }) => {
       const problem = terminalProblem('shoal tui');

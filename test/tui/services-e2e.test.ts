@@ -6,7 +6,7 @@
 // ends the demo and its agents) and every agent are ended in after hooks; every wait is bounded.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { rowOf, Tmux, waitFor, waitForScreen } from '../helpers/tmux.js';
@@ -114,4 +114,24 @@ test('shoal tui with no HTTP API at -http-addr: the services view says so, the m
   await waitForScreen(tmux, 'the members again', 5_000, (s) => /alive/.test(rowOf(s, 'lone')));
   tmux.type('q');
   await waitForScreen(tmux, 'the shell prompt after q', 5_000, (s) => s.some((l) => /^tui-test\$ ?$/.test(l)));
+});
+
+test('shoal demo names overlapping port ranges and a taken HTTP port before starting any agent', async (t) => {
+  const run = (...args: string[]): { status: number; stderr: string } => {
+    try {
+      execFileSync(process.execPath, [shoal, 'demo', ...args], { encoding: 'utf8', stdio: 'pipe', timeout: 15_000 });
+      return { status: 0, stderr: '' };
+    } catch (err) {
+      return { status: (err as { status: number }).status, stderr: String((err as { stderr: string }).stderr) };
+    }
+  };
+  const overlap = run('-nodes=3', '-base-port=23520', '-rpc-port=23530', '-http-port=23540', '-dns-port=23542');
+  assert.equal(overlap.status, 1);
+  assert.match(overlap.stderr, /-http-port=23540 and -dns-port=23542 overlap: each gives 3 consecutive ports/);
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(23566, '127.0.0.1', resolve));
+  t.after(() => blocker.close());
+  const taken = run('-nodes=3', '-base-port=23520', '-rpc-port=23530', '-http-port=23564', '-dns-port=23550');
+  assert.equal(taken.status, 1);
+  assert.match(taken.stderr, /-http-port: 127\.0\.0\.1:23566 is in use \(agent demo-2 would listen there\); give -http-port=another port/);
 });
