@@ -195,7 +195,9 @@ export class DnsServer {
         resolve();
       });
     }).catch((err: unknown) => {
+      // Closed here, and forgotten, so a later close() does not close it twice (Node throws).
       udp.close();
+      this.udp = null;
       throw new Error(`cannot listen for DNS (TCP) on ${addr}: ${err instanceof Error ? err.message : String(err)}`);
     });
     this.tcp = tcp;

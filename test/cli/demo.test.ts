@@ -9,7 +9,7 @@ import { rowOf, Tmux, waitForScreen } from '../helpers/tmux.js';
 const shoal = fileURLToPath(new URL('../../src/cli/shoal.js', import.meta.url));
 
 test('shoal demo runs two agents that see each other alive, and Ctrl-C stops them all', { timeout: 60_000 }, async () => {
-  const demo = spawn(process.execPath, [shoal, 'demo', '-nodes=2', '-base-port=23401', '-rpc-port=23411'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const demo = spawn(process.execPath, [shoal, 'demo', '-nodes=2', '-base-port=23401', '-rpc-port=23411', '-http-port=23414', '-dns-port=23417'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   demo.stdout.on('data', (c: Buffer) => (out += c.toString()));
   demo.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -55,7 +55,7 @@ test('shoal demo in a terminal: the TUI shows the cluster; x kills the selected 
   // Killing the tmux server hangs up the demo, whose exit hook SIGKILLs every agent it started.
   t.after(() => tmux.kill());
   tmux.start();
-  tmux.type(`${process.execPath} ${shoal} demo -nodes=3 -base-port=23421 -rpc-port=23431`);
+  tmux.type(`${process.execPath} ${shoal} demo -nodes=3 -base-port=23421 -rpc-port=23431 -http-port=23434 -dns-port=23437`);
   tmux.key('Enter');
   let screen = await waitForScreen(tmux, 'three demo members alive', 20_000, (s) => ['demo-0', 'demo-1', 'demo-2'].every((n) => /alive/.test(rowOf(s, n))));
   assert.match(screen[1] as string, /^demo: select a member, then x kill -9 · p pause\/resume · r restart/);
