@@ -183,6 +183,14 @@ describe('hostile input: HTTP API and DNS', () => {
     assert.equal(agent.node.local.allChecks().length, 0);
   });
 
+  test('HTTP: a TTL past the timer range (2,000,000 h) does not expire at once (setTimeout would fire it after 1 ms)', async () => {
+    const reg = await http('PUT', '/v1/agent/check/register', JSON.stringify({ ID: 'long-ttl', Name: 'long', TTL: '2000000h', Status: 'passing' }));
+    assert.equal(reg.status, 200, reg.text);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(agent.node.local.allChecks().find((c) => c.CheckID === 'long-ttl')?.Status, 'passing');
+    assert.equal((await http('PUT', '/v1/agent/check/deregister/long-ttl')).status, 200);
+  });
+
   test('DNS: malformed and lying packets are dropped (or answered FORMERR), counted, never answered with data', async () => {
     const before = await drops();
     const lying = Buffer.alloc(12);
