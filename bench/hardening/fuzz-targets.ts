@@ -3,7 +3,7 @@
 // and throws FuzzCrash when the input found a bug. Anything else a target does with bad input —
 // refusing it, counting it, logging it — is the expected outcome.
 //
-// Adding a target (HTTP bodies and DNS queries once the catalog lands) is one entry in TARGETS.
+// Adding a target is one entry in TARGETS.
 import net from 'node:net';
 import fc from 'fast-check';
 import { Agent } from '../../src/agent/agent.js';
@@ -18,6 +18,11 @@ import { parseStream } from '../../src/wire/stream.js';
 import { fuzzInput, loadSeedCorpus, type Corpus, type FuzzInput } from '../../test/wire/fuzz.js';
 import { Rng, mixSeed, mutate } from '../../test/wire/mutate.js';
 import { runFuzz } from '../../test/wire/fuzz.js';
+import dnsPacket from 'dns-packet';
+import { HttpApi } from '../../src/agent/http-api.js';
+import { DnsServer } from '../../src/agent/dns.js';
+import { AgentServices } from '../../src/agent/services.js';
+import type { CheckDefinition } from '../../src/agent/service-definition.js';
 
 /** An input that found a bug: what went wrong and the bytes to replay it. */
 export class FuzzCrash extends Error {
@@ -348,10 +353,161 @@ const configTarget: Target = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------
+// The HTTP API's request bodies (service and check registration, TTL check updates, events),
+// through HttpApi.respond: JSON decoding, the depth limit, the definition parsers and the
+// catalog's limits, on a real single-node agent (127.0.0.1, no peers). Any answer but a 500 from
+// an unexpected exception is fine. Checks are registered but only TTL checks are run: fuzzed
+// HTTP, TCP or script checks must not reach out (script checks are refused by the API anyway).
+
+class TtlOnlyServices extends AgentServices {
+  constructor(agent: Agent) {
+    super(agent);
+    const add = this.runner.add.bind(this.runner);
+    this.runner.add = (def: CheckDefinition): void => {
+      if (def.kind.type === 'ttl') add(def);
+    };
+  }
+}
+
+const HTTP_BODY_SEEDS: readonly [string, string][] = [
+  ['/v1/agent/service/register', '{"ID":"web1","Name":"web","Tags":["v1","primary"],"Address":"127.0.0.1","Port":8080,"Meta":{"env":"prod"},"Check":{"TTL":"10s","Status":"passing"}}'],
+  ['/v1/agent/service/register', '{"name":"db","port":5432,"checks":[{"id":"db-tcp","tcp":"127.0.0.1:5432","interval":"10s","timeout":"1s"},{"http":"http://127.0.0.1:1/health","interval":"5s","method":"POST","header":{"X":["y"]},"deregister_critical_service_after":"1m"}]}'],
+  ['/v1/agent/service/register', '{"Name":"api","Port":0,"EnableTagOverride":true,"Weights":{"Passing":3,"Warning":1},"Checks":[{"Args":["/bin/true"],"Interval":"3s"}]}'],
+  ['/v1/agent/check/register', '{"ID":"mem","Name":"Memory","TTL":"15s","Notes":"n","Status":"warning"}'],
+  ['/v1/agent/check/register', '{"Name":"web-alive","ServiceID":"web1","TCP":"127.0.0.1:8080","Interval":"1s","Timeout":"500ms"}'],
+  ['/v1/agent/check/update/mem', '{"Status":"critical","Output":"out of memory"}'],
+  ['/v1/agent/check/update/service:web1', '{"Status":"passing","Output":""}'],
+  ['/v1/event/fire/deploy', '{"version":"1.2.3"}'],
+];
+
+const httpBodyTarget: Target = {
+  open: async (ctx) => {
+    const internal: string[] = [];
+    const agent = await Agent.start({
+      nodeName: 'fuzz-http', bindIp: '127.0.0.1', bindPort: ctx.portBase, tags: new Map(), profile: 'local', keys: [],
+      rejoinAfterLeave: false, protocol: 5, logLevel: 'ERR',
+      logOutput: (l) => {
+        if (/internal error/.test(l.message)) internal.push(l.message);
+      },
+    });
+    const services = new TtlOnlyServices(agent);
+    const api = new HttpApi(agent, services);
+    const seeds = [...HTTP_BODY_SEEDS.map(([, b]) => new TextEncoder().encode(b)), ...ctx.extraSeeds];
+    const paths = HTTP_BODY_SEEDS.map(([p]) => p);
+    const values = fc.sample(fc.jsonValue({ maxDepth: 4 }), { seed: ctx.seed, numRuns: 1_000 });
+    const keys = ['ID', 'Name', 'Tags', 'Address', 'Port', 'Meta', 'Check', 'Checks', 'TTL', 'Status', 'Output', 'ServiceID', 'Interval', 'Timeout', 'HTTP', 'TCP', 'Args', 'Header', 'Method', 'Notes', 'DeregisterCriticalServiceAfter', 'Weights'];
+    const allowed = new Set([200, 400, 404, 405, 413]);
+    return {
+      async run(ms, iteration, onCrash) {
+        const deadline = performance.now() + ms;
+        let n = 0;
+        for (; (n & 63) !== 0 || performance.now() < deadline; n++) {
+          const rng = new Rng(mixSeed(ctx.seed, iteration + n));
+          const path = rng.pick(paths);
+          let bytes: Uint8Array;
+          const way = rng.below(3);
+          if (way === 0) {
+            bytes = mutate(rng.pick(seeds), rng, corpus()).bytes;
+          } else {
+            // Valid JSON of the right shape with fuzzed values, nested into Check/Checks too.
+            const obj: Record<string, unknown> = {};
+            for (let k = rng.below(6); k >= 0; k--) obj[rng.pick(keys)] = rng.pick(values);
+            if (way === 2) obj[rng.chance(0.5) ? 'Check' : 'Checks'] = rng.chance(0.5) ? { TTL: '5s', ...obj } : [{ TTL: '5s' }, { ...obj }];
+            bytes = new TextEncoder().encode(JSON.stringify(obj));
+          }
+          const answer = await api.respond('PUT', path, Buffer.from(bytes));
+          // Consul answers a user event over the size limit with 500 and the error (event_endpoint.go).
+          const expected = allowed.has(answer.status) || (answer.status === 500 && path.startsWith('/v1/event/fire/'));
+          if (answer.internal || !expected || internal.length > 0) {
+            onCrash(new FuzzCrash(`HTTP ${path}: ${answer.status} ${answer.text} ${internal.join(' | ')}`, bytes), iteration + n);
+            internal.length = 0;
+          }
+          // The catalog has limits; start from an empty one now and then so inputs stay cheap.
+          if (((iteration + n) & 1023) === 1023) {
+            for (const svc of agent.node.local.allServices()) services.deregisterService(svc.ID);
+            for (const c of agent.node.local.allChecks()) services.deregisterCheck(c.CheckID);
+          }
+        }
+        return n;
+      },
+      async close() {
+        services.stop();
+        await api.close();
+        await agent.shutdown();
+      },
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The DNS server's query handler (DnsServer.reply, what its UDP and TCP sockets call) over
+// mutated and random packets, against a catalog with services. A reply must be null or decode,
+// fit the UDP limit, and no query may reach the handler's bug path (counted internal errors).
+
+function dnsSeeds(): Uint8Array[] {
+  const q = (name: string, type: dnsPacket.RecordType, edns = false): Uint8Array =>
+    dnsPacket.encode({
+      type: 'query', id: 4242, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }],
+      ...(edns ? { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, flags: 0, options: [] }] } : {}),
+    } as unknown as dnsPacket.Packet);
+  return [
+    q('web.service.consul', 'A'), q('web.service.consul', 'SRV'), q('_web._tcp.service.consul', 'SRV', true),
+    q('v1.web.service.dc1.consul', 'ANY' as dnsPacket.RecordType), q('fuzz-dns.node.consul', 'A'), q('db.service.consul', 'AAAA', true),
+    q('nothing.service.consul', 'A'), q('example.com', 'A'), q('fuzz-dns.node.dc1.consul', 'TXT'),
+  ];
+}
+
+const dnsTarget: Target = {
+  open: async (ctx) => {
+    const agent = await Agent.start({
+      nodeName: 'fuzz-dns', bindIp: '127.0.0.1', bindPort: ctx.portBase, tags: new Map(), profile: 'local', keys: [],
+      rejoinAfterLeave: false, protocol: 5, logLevel: 'ERR', logOutput: () => {},
+    });
+    for (let i = 0; i < 40; i++) {
+      const address = i % 3 === 0 ? `::${i + 1}` : `127.0.${i}.1`;
+      agent.actNode((node, now) => node.registerService(now, { ID: `web-${i}`, Service: i % 2 === 0 ? 'web' : 'db', Tags: ['v1', `t${i}`], Meta: {}, Port: 8000 + i, Address: address }, []));
+    }
+    const dns = new DnsServer(() => agent.node.catalog);
+    const seeds = [...dnsSeeds(), ...ctx.extraSeeds];
+    return {
+      async run(ms, iteration, onCrash) {
+        const deadline = performance.now() + ms;
+        let n = 0;
+        for (; (n & 63) !== 0 || performance.now() < deadline; n++) {
+          const rng = new Rng(mixSeed(ctx.seed, iteration + n));
+          const bytes = rng.chance(0.1) ? Uint8Array.from({ length: rng.below(600) }, () => rng.below(256)) : mutate(rng.pick(seeds), rng, corpus()).bytes;
+          const tcp = rng.chance(0.3);
+          const before = dns.counters.internalErrors;
+          let problem: string | null = null;
+          try {
+            const out = dns.reply(Buffer.from(bytes), tcp ? null : 512);
+            if (dns.counters.internalErrors > before) problem = 'the handler hit an internal error (SERVFAIL)';
+            else if (out !== null) {
+              if (!tcp && out.length > 4096) problem = `a UDP reply of ${out.length} bytes`;
+              dnsPacket.decode(out);
+            }
+          } catch (err) {
+            problem = describeError(err);
+          }
+          if (problem !== null) onCrash(new FuzzCrash(`DNS (${tcp ? 'tcp' : 'udp'}): ${problem}`, bytes), iteration + n);
+        }
+        return n;
+      },
+      async close() {
+        await dns.close();
+        await agent.shutdown();
+      },
+    };
+  },
+};
+
 export const TARGETS: Record<string, Target> = {
   codec,
   'engine-udp': engineTarget('udp'),
   'engine-tcp': engineTarget('tcp'),
   rpc: rpcTarget,
   config: configTarget,
+  'http-body': httpBodyTarget,
+  dns: dnsTarget,
 };

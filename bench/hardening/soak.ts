@@ -1,11 +1,11 @@
 // The soak run (issue #10): a cluster of real shoal agent processes under churn — joins, graceful
-// leaves, crashes, restarts from snapshots, user events, tag changes — for M minutes, with
-// invariants checked after every action and all along, and each agent's memory (RSS, V8 heap)
-// sampled. `npm run soak -- --minutes 60` runs it from the command line (bench/soak-main.ts);
+// leaves, crashes, restarts from snapshots, user events, tag changes, service churn over the
+// HTTP API — for M minutes, with invariants checked after every action and all along, and each
+// agent's memory (RSS, V8 heap) sampled. `npm run soak -- --minutes 60` runs it from the command line (bench/soak-main.ts);
 // test/hardening/soak.test.ts runs a short one in CI.
 //
-// Adding a workload (service churn once the catalog lands, queries, key rotation) is one entry
-// in WORKLOADS: when it can run, what it does, and what the cluster must then converge to.
+// Adding a workload (queries, key rotation …) is one entry in WORKLOADS: when it can run, what
+// it does, and what the cluster must then converge to.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ export interface SoakOptions {
   /** Agents in the cluster; the first `anchors` are never churned (their memory is the trend). */
   readonly agents: number;
   readonly anchors: number;
-  /** Gossip ports portBase.., RPC ports portBase+500.. */
+  /** Gossip ports portBase.., RPC ports portBase+500.., HTTP API portBase+600.., DNS portBase+700.. */
   readonly portBase: number;
   readonly seed: number;
   readonly profile: 'lan' | 'local';
@@ -38,7 +38,7 @@ export const DEFAULT_SOAK: SoakOptions = {
 
 export interface Violation {
   readonly atS: number;
-  readonly kind: 'no-convergence' | 'false-failure' | 'unexpected-exit' | 'event-lost' | 'rpc-unresponsive';
+  readonly kind: 'no-convergence' | 'false-failure' | 'unexpected-exit' | 'event-lost' | 'catalog-diverged' | 'rpc-unresponsive';
   readonly detail: string;
 }
 
@@ -72,6 +72,8 @@ interface Slot {
   up: boolean;
   /** Already reported as falsely accused in this check (one violation per check, not per observer). */
   accusedSeen: boolean;
+  /** The services this agent registered over its HTTP API since it started: ID → TTL check status. */
+  services: Map<string, 'passing' | 'critical'>;
 }
 
 interface Ctx {
@@ -83,6 +85,7 @@ interface Ctx {
   pending: (() => Promise<string | null>)[];
   violations: Violation[];
   tagCounter: number;
+  serviceCounter: number;
 }
 
 interface Workload {
@@ -103,6 +106,8 @@ async function launch(ctx: Ctx, slot: Slot): Promise<void> {
   slot.agent = startAgent({ ...slot.spec, join, extraArgs: [...(slot.spec.extraArgs ?? []), `-tag=soak=${slot.tag}`] });
   slot.up = true;
   slot.expected = 'alive';
+  // Services registered over the HTTP API are not persisted: a restarted agent has none.
+  slot.services.clear();
   await waitRpc(slot.agent);
 }
 
@@ -158,12 +163,73 @@ export const WORKLOADS: Record<string, Workload> = {
       await waitExit(s.agent as LocalAgent, 10_000);
     },
   },
+  services: {
+    // Service churn over the HTTP API: register a service with a TTL check, deregister one, or
+    // flap a check between passing and critical. Every running agent's catalog must then hold
+    // exactly every running agent's services with their checks' states.
+    weight: 4,
+    canRun: (ctx) => upSlots(ctx).length > 0,
+    run: async (ctx) => {
+      const s = pick(ctx, upSlots(ctx));
+      const ids = [...s.services.keys()];
+      const roll = ctx.rng.int(10);
+      if (ids.length === 0 || (roll < 4 && ids.length < 20)) {
+        const id = `${s.spec.name}-svc-${++ctx.serviceCounter}`;
+        await httpPut(s, '/v1/agent/service/register', { ID: id, Name: `soak-${ctx.rng.int(5)}`, Port: 1_000 + ctx.rng.int(60_000), Tags: ['soak'], Check: { TTL: '1h', Status: 'passing' } });
+        s.services.set(id, 'passing');
+      } else if (roll < 6) {
+        const id = pick(ctx, ids);
+        await httpPut(s, `/v1/agent/service/deregister/${id}`);
+        s.services.delete(id);
+      } else {
+        const id = pick(ctx, ids);
+        const next = s.services.get(id) === 'passing' ? 'critical' : 'passing';
+        await httpPut(s, `/v1/agent/check/${next === 'passing' ? 'pass' : 'fail'}/service:${id}`);
+        s.services.set(id, next);
+      }
+      ctx.pending.push(() => catalogDiffers(ctx));
+    },
+  },
   restart: {
     weight: 3,
     canRun: (ctx) => churnable(ctx).some((s) => !s.up),
     run: async (ctx) => launch(ctx, pick(ctx, churnable(ctx).filter((x) => !x.up))),
   },
 };
+
+function httpPort(slot: Slot): number {
+  return slot.spec.port + 600;
+}
+
+async function httpPut(slot: Slot, path: string, body?: unknown): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${httpPort(slot)}${path}`, {
+    method: 'PUT', ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(10_000),
+  });
+  if (res.status !== 200) throw new Error(`${slot.spec.name} PUT ${path}: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * The first way a running agent's catalog differs from the truth (every running agent's own
+ * services, each with its TTL check in its last state), or null when none does. Services of
+ * agents that are down are not judged (a failed node's entries may linger until it is reaped).
+ */
+async function catalogDiffers(ctx: Ctx): Promise<string | null> {
+  const up = upSlots(ctx);
+  const truth = new Set(up.flatMap((s) => [...s.services].map(([id, status]) => `${s.spec.name}/${id}=${status}`)));
+  const upNames = new Set(up.map((s) => s.spec.name));
+  for (const observer of up) {
+    const res = await fetch(`http://127.0.0.1:${httpPort(observer)}/v1/health/state/any`, { signal: AbortSignal.timeout(10_000) });
+    if (res.status !== 200) return `${observer.spec.name} /v1/health/state/any: ${res.status}`;
+    const checks = (await res.json()) as { Node: string; CheckID: string; ServiceID: string; Status: string }[];
+    const seen = new Set(checks.filter((c) => c.ServiceID !== '' && upNames.has(c.Node) && c.CheckID === `service:${c.ServiceID}`).map((c) => `${c.Node}/${c.ServiceID}=${c.Status}`));
+    const missing = [...truth].filter((x) => !seen.has(x));
+    const extra = [...seen].filter((x) => !truth.has(x));
+    if (missing.length > 0 || extra.length > 0) {
+      return `${observer.spec.name} catalog: missing ${missing.slice(0, 3).join(' ') || 'none'}${missing.length > 3 ? ` (+${missing.length - 3})` : ''}; unexpected ${extra.slice(0, 3).join(' ') || 'none'}${extra.length > 3 ? ` (+${extra.length - 3})` : ''}`;
+    }
+  }
+  return null;
+}
 
 function elapsedS(ctx: Ctx): number {
   return (Date.now() - ctx.t0) / 1000;
@@ -233,7 +299,7 @@ async function converge(ctx: Ctx, after: string): Promise<number | null> {
     }
     await sleep(500);
   }
-  violate(ctx, ctx.pending.length > 0 && diffs.some((d) => /event clock/.test(d)) ? 'event-lost' : 'no-convergence', `after ${after}: ${diffs.slice(0, 5).join('; ')}${diffs.length > 5 ? ` (+${diffs.length - 5})` : ''}`);
+  violate(ctx, ctx.pending.length > 0 && diffs.some((d) => /event clock/.test(d)) ? 'event-lost' : diffs.some((d) => / catalog: /.test(d)) ? 'catalog-diverged' : 'no-convergence', `after ${after}: ${diffs.slice(0, 5).join('; ')}${diffs.length > 5 ? ` (+${diffs.length - 5})` : ''}`);
   ctx.pending = [];
   return null;
 }
@@ -266,11 +332,11 @@ export async function runSoak(options: Partial<SoakOptions> = {}): Promise<SoakR
   for (let i = 0; i < o.agents; i++) {
     const name = i < o.anchors ? `anchor-${i}` : `churn-${i}`;
     slots.push({
-      spec: { impl: 'shoal', name, port: o.portBase + i, rpcPort: o.portBase + 500 + i, dir, profile: o.profile, snapshot: i >= o.anchors, extraArgs: ['-log-level=warn'] },
-      agent: null, expected: null, tag: '0', up: false, accusedSeen: false,
+      spec: { impl: 'shoal', name, port: o.portBase + i, rpcPort: o.portBase + 500 + i, dir, profile: o.profile, snapshot: i >= o.anchors, extraArgs: ['-log-level=warn', `-http-addr=127.0.0.1:${o.portBase + 600 + i}`, `-dns-addr=127.0.0.1:${o.portBase + 700 + i}`] },
+      agent: null, expected: null, tag: '0', up: false, accusedSeen: false, services: new Map(),
     });
   }
-  const ctx: Ctx = { o, rng: new SeededRng(o.seed), slots, t0: Date.now(), pending: [], violations: [], tagCounter: 0 };
+  const ctx: Ctx = { o, rng: new SeededRng(o.seed), slots, t0: Date.now(), pending: [], violations: [], tagCounter: 0, serviceCounter: 0 };
   const actions: Record<string, number> = {};
   const convergeTimes: number[] = [];
   const mem = new Map<string, { tS: number; rssMiB: number; heapMiB: number | null }[]>();

@@ -6,6 +6,9 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import type { HealthStatusName } from '../catalog/types.js';
+
+/** The longest delay Node's setTimeout takes (2^31 - 1 ms); longer ones fire after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 import type { CheckDefinition } from './service-definition.js';
 
 /** What a runner needs from the agent. */
@@ -94,15 +97,23 @@ export class CheckRunner {
   private armTtl(run: Running): void {
     if (run.def.kind.type !== 'ttl') return;
     if (run.timer !== null) clearTimeout(run.timer);
-    const ttlMs = run.def.kind.ttlMs;
-    run.timer = setTimeout(() => {
-      run.timer = null;
-      this.sink.log('WARN', `agent: Check "${run.def.id}" missed TTL, is now critical`);
-      this.record(run, 'critical', `TTL expired`);
-    }, ttlMs);
+    // A TTL past Node's timer range (about 24.8 days) waits in steps: setTimeout would fire it
+    // after 1 ms (found by the http-body fuzz target: TTL "9e299h" went critical at once).
+    const arm = (leftMs: number): void => {
+      const stepMs = Math.min(leftMs, MAX_TIMER_MS);
+      run.timer = setTimeout(() => {
+        run.timer = null;
+        if (leftMs > stepMs) return arm(leftMs - stepMs);
+        this.sink.log('WARN', `agent: Check "${run.def.id}" missed TTL, is now critical`);
+        this.record(run, 'critical', `TTL expired`);
+      }, stepMs);
+    };
+    arm(run.def.kind.ttlMs);
   }
 
   private schedule(run: Running, delayMs: number): void {
+    // An interval past Node's timer range runs the check every MAX_TIMER_MS instead of at once.
+    delayMs = Math.min(delayMs, MAX_TIMER_MS);
     run.timer = setTimeout(() => {
       run.timer = null;
       void this.runOnce(run).then(([status, output]) => {
@@ -150,7 +161,7 @@ export async function httpCheck(url: string, method: string, header: Readonly<Re
   if (!headers.has('User-Agent')) headers.set('User-Agent', 'Consul Health Check');
   if (!headers.has('Accept')) headers.set('Accept', 'text/plain, text/*, */*');
   try {
-    const res = await fetch(url, { method, headers, ...(body === '' ? {} : { body }), signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+    const res = await fetch(url, { method, headers, ...(body === '' ? {} : { body }), signal: AbortSignal.timeout(Math.min(timeoutMs, MAX_TIMER_MS)), redirect: 'follow' });
     const text = cap(await res.text());
     const output = `HTTP ${method} ${url}: ${res.status} ${res.statusText} Output: ${text}`;
     if (res.status >= 200 && res.status <= 299) return ['passing', output];
@@ -174,7 +185,7 @@ export function tcpCheck(address: string, timeoutMs: number): Promise<[HealthSta
       clearTimeout(timer);
       resolve([status, output]);
     };
-    const timer = setTimeout(() => done('critical', `dial tcp ${address}: i/o timeout`), timeoutMs);
+    const timer = setTimeout(() => done('critical', `dial tcp ${address}: i/o timeout`), Math.min(timeoutMs, MAX_TIMER_MS));
     socket.on('connect', () => done('passing', `TCP connect ${address}: Success`));
     socket.on('error', (err) => done('critical', `dial tcp ${address}: ${err.message}`));
   });
@@ -195,7 +206,7 @@ export function scriptCheck(args: readonly string[], timeoutMs: number): Promise
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       settle('critical', `Timed out (${timeoutMs}ms) running check`);
-    }, timeoutMs);
+    }, Math.min(timeoutMs, MAX_TIMER_MS));
     const collect = (chunk: Buffer): void => {
       if (output.length < OUTPUT_LIMIT_BYTES) output += chunk.toString('utf8');
     };

@@ -9,6 +9,9 @@ import net from 'node:net';
 import dnsPacket, { type Answer, type DecodedPacket, type Packet, type Question } from 'dns-packet';
 import type { Catalog, Instance } from '../catalog/catalog.js';
 import { DATACENTER } from './http-api.js';
+import { addDropSource } from './drop-stats.js';
+import type { Agent } from './agent.js';
+import { isLoopbackHost } from './loopback.js';
 
 const DOMAIN = 'consul';
 /** RFC 1035 §4.2.1: UDP messages are limited to 512 bytes unless EDNS says more. */
@@ -21,6 +24,7 @@ const TCP_MAX_BUFFER = 65_537;
 const RCODE_NXDOMAIN = 3;
 const RCODE_FORMERR = 1;
 const RCODE_NOTIMP = 4;
+const RCODE_SERVFAIL = 2;
 
 type Shuffle = <T>(items: T[]) => T[];
 
@@ -134,6 +138,19 @@ function udpLimit(query: DecodedPacket): number {
   return Math.min(UDP_MAX_LIMIT, Math.max(UDP_DEFAULT_LIMIT, size));
 }
 
+/**
+ * Whether the header's section counts fit the packet: a question takes at least 5 bytes (a
+ * one-byte name, type, class), a record at least 11. dns-packet allocates an array of each
+ * count before decoding (up to 4 × 65,535 slots for a 12-byte packet, megabytes per datagram),
+ * so a lying header is refused before it gets there.
+ */
+export function plausibleCounts(bytes: Buffer): boolean {
+  if (bytes.length < 12) return false;
+  const questions = bytes.readUInt16BE(4);
+  const records = bytes.readUInt16BE(6) + bytes.readUInt16BE(8) + bytes.readUInt16BE(10);
+  return questions * 5 + records * 11 <= bytes.length - 12;
+}
+
 function errorReply(bytes: Buffer, rcode: number): Buffer | null {
   if (bytes.length < 2) return null;
   return dnsPacket.encode({ type: 'response', id: bytes.readUInt16BE(0), flags: rcode, questions: [] });
@@ -143,21 +160,56 @@ export class DnsServer {
   private udp: dgram.Socket | null = null;
   private tcp: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
-  readonly counters = { queries: 0, truncated: 0, malformed: 0 };
+  /**
+   * malformed: undecodable queries (answered FORMERR when their ID can be read, as miekg/dns
+   * does for Consul); notQuery: responses sent to us, dropped; tcpOversized: TCP connections
+   * closed for a message past 64 KiB; internalErrors: queries that hit a bug (SERVFAIL).
+   */
+  readonly counters = { queries: 0, truncated: 0, malformed: 0, notQuery: 0, tcpOversized: 0, internalErrors: 0 };
 
-  constructor(private readonly catalog: () => Catalog) {}
+  constructor(
+    private readonly catalog: () => Catalog,
+    private readonly agent?: Pick<Agent, 'log'>,
+  ) {
+    if (agent !== undefined) {
+      addDropSource(agent, () => [
+        ['dns_malformed', this.counters.malformed],
+        ['dns_not_query', this.counters.notQuery],
+        ['dns_tcp_oversized', this.counters.tcpOversized],
+        ['dns_internal_errors', this.counters.internalErrors],
+      ]);
+    }
+  }
 
-  /** One query's reply bytes; `limit` is the UDP size limit, or null over TCP. */
+  /** One query's reply bytes; `limit` is the UDP size limit, or null over TCP. Never throws. */
   reply(bytes: Buffer, limit: number | null): Buffer | null {
+    try {
+      return this.answer(bytes, limit);
+    } catch {
+      // A query that reaches a bug must not take the agent down (this runs in a socket handler).
+      this.counters.internalErrors++;
+      try {
+        return errorReply(bytes, RCODE_SERVFAIL);
+      } catch {
+        return null;
+      }
+    }
+  }
+
+  private answer(bytes: Buffer, limit: number | null): Buffer | null {
     this.counters.queries++;
     let query: DecodedPacket;
     try {
+      if (!plausibleCounts(bytes)) throw new Error('section counts exceed the packet');
       query = dnsPacket.decode(bytes);
     } catch {
       this.counters.malformed++;
       return errorReply(bytes, RCODE_FORMERR);
     }
-    if (query.type !== 'query') return null;
+    if (query.type !== 'query') {
+      this.counters.notQuery++;
+      return null;
+    }
     if ((query.questions ?? []).some((q: Question) => q.class !== 'IN' && q.class !== 'ANY')) return errorReply(bytes, RCODE_NOTIMP);
     const answer = answerQuery(this.catalog(), query);
     const max = limit ?? 65_535;
@@ -201,6 +253,9 @@ export class DnsServer {
       throw new Error(`cannot listen for DNS (TCP) on ${addr}: ${err instanceof Error ? err.message : String(err)}`);
     });
     this.tcp = tcp;
+    if (!isLoopbackHost(host)) {
+      this.agent?.log('WARN', `agent.dns: DNS listening on ${addr}, which is not a loopback address: anyone who reaches it can list this cluster's services and nodes`);
+    }
   }
 
   get port(): number {
@@ -217,7 +272,10 @@ export class DnsServer {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
-      if (buf.length > TCP_MAX_BUFFER) return void socket.destroy();
+      if (buf.length > TCP_MAX_BUFFER) {
+        this.counters.tcpOversized++;
+        return void socket.destroy();
+      }
       while (buf.length >= 2) {
         const len = buf.readUInt16BE(0);
         if (buf.length < 2 + len) return;

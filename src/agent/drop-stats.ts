@@ -5,7 +5,24 @@ import type { MemberlistStats } from '../protocol/stats.js';
 import type { Transport } from '../runtime/transport.js';
 import type { RpcRefusals } from './rpc-server.js';
 
-export function dropStats(memberlist: MemberlistStats, transport: Transport['counters'], rpc: RpcRefusals | undefined): Map<string, string> {
+/** Counters of refusals that other servers of an agent (HTTP API, DNS) add to its `drops`. */
+export type DropSource = () => readonly (readonly [string, number])[];
+
+const sources = new WeakMap<object, DropSource[]>();
+
+/** Adds a server's refusal counters to the `drops` section of `agent`'s stats. */
+export function addDropSource(agent: object, source: DropSource): void {
+  const list = sources.get(agent) ?? [];
+  list.push(source);
+  sources.set(agent, list);
+}
+
+/** The refusal counters every added source of `agent` reports now. */
+export function droppedElsewhere(agent: object): [string, number][] {
+  return (sources.get(agent) ?? []).flatMap((source) => source().map(([k, v]): [string, number] => [k, v]));
+}
+
+export function dropStats(memberlist: MemberlistStats, transport: Transport['counters'], rpc: RpcRefusals | undefined, elsewhere: readonly [string, number][] = []): Map<string, string> {
   const entries: [string, number][] = [
     ['udp_malformed', memberlist.malformedPackets],
     ['udp_undecryptable', memberlist.packetsUndecryptable],
@@ -29,5 +46,6 @@ export function dropStats(memberlist: MemberlistStats, transport: Transport['cou
       ['rpc_refused_connections', rpc.connections],
     );
   }
+  entries.push(...elsewhere);
   return new Map(entries.map(([k, v]) => [k, String(v)]));
 }

@@ -6,7 +6,9 @@ import http from 'node:http';
 import { createHash } from 'node:crypto';
 import type { Agent } from './agent.js';
 import type { AgentServices } from './services.js';
-import { DefinitionError, parseCheckDefinition, parseServiceDefinition } from './service-definition.js';
+import { DefinitionError, parseCheckDefinition, parseServiceDefinition, type CheckDefinition } from './service-definition.js';
+import { addDropSource } from './drop-stats.js';
+import { isLoopbackHost } from './loopback.js';
 import { parseGoDuration } from './config.js';
 import { CatalogError } from '../catalog/local.js';
 import { aggregateStatus, isHealthStatus, type Check, type HealthStatusName, type Service } from '../catalog/types.js';
@@ -21,8 +23,14 @@ export const DATACENTER = 'dc1';
 /** Consul's blocking query defaults (agent/http.go: 5 min default wait, 10 min at most). */
 const DEFAULT_WAIT_MS = 5 * 60_000;
 const MAX_WAIT_MS = 10 * 60_000;
-/** Largest request body we read (Consul has no fixed limit; 1 MiB is far above any definition). */
-const MAX_BODY_BYTES = 1 << 20;
+/**
+ * Largest request body we read (1 MiB, far above any definition). A larger Content-Length is
+ * refused before a byte of the body is read, a longer chunked body as soon as it passes the
+ * limit, with 413 as Consul answers bodies over its limits (agent/kvs_endpoint.go, txn_endpoint.go).
+ */
+export const MAX_BODY_BYTES = 1 << 20;
+/** Deepest JSON nesting a body may have: definitions need 4 levels; V8's parser has no limit. */
+export const MAX_JSON_DEPTH = 64;
 /** User events kept for /v1/event/list (Consul keeps 256: agent/user_event.go eventBuffer). */
 const EVENT_BUFFER = 256;
 /** Serialized read answers kept until the index moves (distinct read URLs). */
@@ -36,6 +44,8 @@ class HttpError extends Error {
     super(message);
   }
 }
+
+class TooDeepError extends HttpError {}
 
 interface UserEventRecord {
   ID: string;
@@ -55,6 +65,13 @@ interface Request {
   readonly body: Buffer;
 }
 
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly text: string;
+  readonly internal: boolean;
+}
+
 interface Reply {
   readonly status?: number;
   readonly body: unknown;
@@ -71,6 +88,8 @@ export class HttpApi {
   private readonly waiters = new Set<() => void>();
   private readonly events: UserEventRecord[] = [];
   readonly counters = { requests: 0, errors: 0, blockingQueries: 0, cachedReads: 0 };
+  /** Requests refused (the `drops` section of the stats RPC). */
+  readonly refusals = { badRequest: 0, tooLarge: 0, tooDeep: 0 };
   /**
    * Reads answered since the index last moved, serialized: a catalog of thousands of instances
    * makes JSON encoding the main cost of a read, and between changes every reader (and every
@@ -81,8 +100,21 @@ export class HttpApi {
   constructor(
     private readonly agent: Agent,
     private readonly services: AgentServices,
-    private readonly options: { readonly cacheReads?: boolean } = {},
+    private readonly options: {
+      readonly cacheReads?: boolean;
+      /**
+       * Consul refuses script checks from the HTTP API unless enable_script_checks is set
+       * (agent/agent.go: "Scripts are disabled on this agent"): whoever reaches the API would
+       * run commands as the agent. Config files may still define them.
+       */
+      readonly allowScriptChecks?: boolean;
+    } = {},
   ) {
+    addDropSource(agent, () => [
+      ['http_bad_request', this.refusals.badRequest],
+      ['http_too_large', this.refusals.tooLarge],
+      ['http_too_deep', this.refusals.tooDeep],
+    ]);
     agent.node.catalog.onChange = () => this.bump();
     agent.on('serf', (event: SerfEvent) => {
       if (event.type !== 'user') return;
@@ -129,6 +161,9 @@ export class HttpApi {
       throw new Error(`cannot listen for HTTP on ${addr}: ${err instanceof Error ? err.message : String(err)}`);
     });
     this.server = server;
+    if (!isLoopbackHost(host)) {
+      this.agent.log('WARN', `agent.http: HTTP API listening on ${addr}, which is not a loopback address: whoever reaches it can register services and checks, fire events and make this agent leave`);
+    }
   }
 
   get port(): number {
@@ -147,11 +182,32 @@ export class HttpApi {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let answer: HttpAnswer;
+    try {
+      const body = await readBody(req);
+      answer = await this.respond(req.method ?? 'GET', req.url ?? '/', body);
+    } catch (err) {
+      answer = this.failure(err);
+    }
+    if (answer.status === 413) {
+      // The rest of the body is not read: close the connection once the answer is out, and do
+      // not leave a client that keeps sending on it for longer than a second.
+      answer.headers['Connection'] = 'close';
+      res.once('finish', () => setTimeout(() => req.socket.destroy(), 1_000).unref());
+    }
+    if (!res.headersSent) res.writeHead(answer.status, answer.headers);
+    res.end(answer.text);
+  }
+
+  /**
+   * One request, its body already read: the status, headers and text of the answer. `internal`
+   * marks a failure that is a bug (500 from an unexpected exception), for the fuzzer.
+   */
+  async respond(method: string, rawUrl: string, body: Buffer): Promise<HttpAnswer> {
     this.counters.requests++;
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const body = await readBody(req);
-      const reply = await this.route({ method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: url.searchParams, body });
+      const url = new URL(rawUrl, 'http://localhost');
+      const reply = await this.route({ method, path: decodeURIComponent(url.pathname), query: url.searchParams, body });
       const headers: Record<string, string> = {};
       if (reply.indexed === true) {
         headers['X-Consul-Index'] = String(this.localIndex);
@@ -160,20 +216,25 @@ export class HttpApi {
       }
       if (reply.text === true) {
         headers['Content-Type'] = 'text/plain; version=0.0.4; charset=utf-8';
-        res.writeHead(reply.status ?? 200, headers).end(String(reply.body));
-        return;
+        return { status: reply.status ?? 200, headers, text: String(reply.body), internal: false };
       }
       headers['Content-Type'] = 'application/json';
       const pretty = url.searchParams.has('pretty');
       const text = reply.json ?? (reply.body === undefined ? '' : JSON.stringify(reply.body, null, pretty ? 4 : undefined));
-      res.writeHead(reply.status ?? 200, headers).end(text);
+      return { status: reply.status ?? 200, headers, text, internal: false };
     } catch (err) {
-      this.counters.errors++;
-      const status = err instanceof HttpError ? err.status : 500;
-      const message = err instanceof Error ? err.message : String(err);
-      if (!res.headersSent) res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end(message);
+      return this.failure(err);
     }
+  }
+
+  private failure(err: unknown): HttpAnswer {
+    this.counters.errors++;
+    const status = err instanceof HttpError ? err.status : err instanceof URIError ? 400 : 500;
+    if (status === 400) this.refusals.badRequest++;
+    if (status === 413) this.refusals.tooLarge++;
+    if (err instanceof TooDeepError) this.refusals.tooDeep++;
+    const message = err instanceof Error ? err.message : String(err);
+    return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, text: message, internal: status === 500 && !(err instanceof HttpError) };
   }
 
   // ---------------------------------------------------------------- routing
@@ -391,7 +452,9 @@ export class HttpApi {
   private register(body: Buffer): Reply {
     const raw = parseJson(body);
     try {
-      this.services.registerService(parseServiceDefinition(raw, 'service'));
+      const def = parseServiceDefinition(raw, 'service');
+      for (const c of def.checks) this.refuseScript(c);
+      this.services.registerService(def);
     } catch (err) {
       if (err instanceof DefinitionError) throw new HttpError(400, err.message.replace(/^service: /, ''));
       if (err instanceof CatalogError) throw new HttpError(400, err.message);
@@ -404,6 +467,7 @@ export class HttpApi {
     const raw = parseJson(body);
     try {
       const def = parseCheckDefinition(raw, 'check');
+      this.refuseScript(def);
       this.services.registerCheck(def);
     } catch (err) {
       if (err instanceof DefinitionError) throw new HttpError(400, err.message.replace(/^check: /, ''));
@@ -411,6 +475,12 @@ export class HttpApi {
       throw err;
     }
     return { body: undefined };
+  }
+
+  private refuseScript(def: CheckDefinition): void {
+    if (def.kind.type === 'script' && this.options.allowScriptChecks !== true) {
+      throw new HttpError(400, `Scripts are disabled on this agent; to enable, configure 'enable_script_checks' to true`);
+    }
   }
 
   private ttl(id: string, status: HealthStatusName, output: string): Reply {
@@ -555,6 +625,8 @@ function cacheKey(r: Request): string {
 
 function parseJson(body: Buffer): unknown {
   if (body.length === 0) return null;
+  const depth = jsonDepth(body);
+  if (depth > MAX_JSON_DEPTH) throw new TooDeepError(400, `Request decode failed: JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {
@@ -562,15 +634,42 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
+/** The deepest nesting of [ and { outside strings (a scan, so it cannot overflow a stack). */
+export function jsonDepth(bytes: Uint8Array): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    if (inString) {
+      if (b === 0x5c) i++;
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) max = Math.max(max, ++depth);
+    else if (b === 0x5d || b === 0x7d) depth--;
+  }
+  return max;
+}
+
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  const tooLarge = (): HttpError => new HttpError(413, `Request body too large: the limit is ${MAX_BODY_BYTES} bytes`);
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) {
+    req.resume();
+    return Promise.reject(tooLarge());
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let refused = false;
     req.on('data', (chunk: Buffer) => {
+      if (refused) return;
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, `Request body too large (limit ${MAX_BODY_BYTES} bytes)`));
-        req.destroy();
+        // What was read is let go; what follows is read and discarded until the socket closes.
+        refused = true;
+        chunks.length = 0;
+        reject(tooLarge());
         return;
       }
       chunks.push(chunk);

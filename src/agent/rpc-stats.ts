@@ -3,7 +3,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { MemberStatus } from '../cluster/member.js';
 import type { Agent } from './agent.js';
-import { dropStats } from './drop-stats.js';
+import { dropStats, droppedElsewhere } from './drop-stats.js';
 import type { RpcRefusals } from './rpc-server.js';
 
 /** Go's GOARCH names for Node's process.arch values. */
@@ -43,6 +43,6 @@ export function agentStats(agent: Agent, rpcRefusals?: RpcRefusals): Map<string,
     ['tags', new Map(local.tags)],
     // A shoal agent runs no event scripts of its own.
     ['event_handlers', new Map<string, string>()],
-    ['drops', dropStats(serf.memberlist.stats, agent.transport.counters, rpcRefusals)],
+    ['drops', dropStats(serf.memberlist.stats, agent.transport.counters, rpcRefusals, droppedElsewhere(agent))],
   ]);
 }

@@ -290,7 +290,7 @@ async function runAgent(flags: Record<string, unknown>, configPaths: readonly st
     }
   }
   const httpApi = new HttpApi(live, services);
-  const dns = new DnsServer(() => live.node.catalog);
+  const dns = new DnsServer(() => live.node.catalog, live);
   // An address the user set must work; a default one already taken (several agents on one host,
   // as `shoal demo` runs them) is skipped with a warning naming the flag that moves it.
   const serve = async (what: string, addr: string, set: boolean, flag: string, listen: () => Promise<void>): Promise<string> => {
