@@ -1,7 +1,7 @@
 // A cluster of simulated shoal nodes (Serf + the gossiped catalog) for catalog stories and the
 // catalog experiment, with a checker: every running node's catalog matches the truth (each
 // running node's own registrations; services of failed nodes critical, of left nodes gone).
-import { addressToString, type Address } from '../src/protocol/address.js';
+import type { Address } from '../src/protocol/address.js';
 import type { ProfileName, ConfigInput } from '../src/protocol/config.js';
 import type { SerfConfigInput } from '../src/cluster/config.js';
 import { ShoalNode } from '../src/catalog/node.js';
@@ -35,16 +35,7 @@ export class CatalogCluster extends SimClusterBase<ShoalNode> {
 
   addNode(name = `node-${this.hosts.length}`): SimHost<ShoalNode> {
     if (this.byName.has(name)) throw new Error(`a node named ${name} already exists`);
-    const address = simAddress(this.hosts.length);
-    if (this.world.hostAt(address) !== undefined) throw new Error(`address ${addressToString(address)} is taken`);
-    const host = new SimHost<ShoalNode>(this.world, this.hosts.length, name, address, this.makeEngine(name, address));
-    host.logLimit = this.options.logLines ?? 0;
-    this.hosts.push(host);
-    this.byName.set(name, host);
-    this.world.register(host);
-    host.engine.start(this.now);
-    host.flush();
-    return host;
+    return this.addHost(name, simAddress(this.hosts.length), this.options.logLines);
   }
 
   protected makeEngine(name: string, address: Address): ShoalNode {
@@ -78,13 +69,6 @@ export class CatalogCluster extends SimClusterBase<ShoalNode> {
 
   node(name: string): ShoalNode {
     return this.host(name).engine;
-  }
-
-  act<T>(name: string, run: (node: ShoalNode, nowMs: number) => T): T {
-    const host = this.host(name);
-    const out = run(host.engine, this.now);
-    host.flush();
-    return out;
   }
 
   join(name: string, seeds: readonly string[]): void {

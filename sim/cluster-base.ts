@@ -1,8 +1,8 @@
 // What every simulated cluster shares, whatever engine its hosts run: the world, hosts by name,
 // the virtual clock, process faults (crash, pause, restart) and network faults (partitions, loss).
-import type { Address } from '../src/protocol/address.js';
+import { addressToString, type Address } from '../src/protocol/address.js';
 import type { ProtocolEngine } from '../src/protocol/engine.js';
-import type { SimHost } from './host.js';
+import { SimHost } from './host.js';
 import type { LatencyModel } from './network.js';
 import { World } from './world.js';
 
@@ -49,6 +49,30 @@ export abstract class SimClusterBase<E extends ClusterEngine> {
   /** Hosts whose views count. */
   running(): SimHost<E>[] {
     return this.hosts.filter((h) => h.running);
+  }
+
+  /** Drives `name`'s engine and carries out what it asked for. */
+  act<T>(name: string, run: (engine: E, nowMs: number) => T): T {
+    const host = this.host(name);
+    const out = run(host.engine, this.now);
+    host.flush();
+    return out;
+  }
+
+  /**
+   * Adds a host at `address` running a fresh engine, started at the current virtual time. A name
+   * already taken keeps answering `host(name)` with the first host (the name-conflict story).
+   */
+  protected addHost(name: string, address: Address, logLines: number | undefined): SimHost<E> {
+    if (this.world.hostAt(address) !== undefined) throw new Error(`address ${addressToString(address)} is taken`);
+    const host = new SimHost<E>(this.world, this.hosts.length, name, address, this.makeEngine(name, address));
+    host.logLimit = logLines ?? 0;
+    this.hosts.push(host);
+    if (!this.byName.has(name)) this.byName.set(name, host);
+    this.world.register(host);
+    host.engine.start(this.now);
+    host.flush();
+    return host;
   }
 
   /** The process dies without a word. */

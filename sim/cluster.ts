@@ -51,16 +51,7 @@ export class SimCluster extends SimClusterBase<Memberlist> {
   /** Adds a host and starts its memberlist at the current virtual time. */
   addNode(name = `node-${this.hosts.length}`): SimHost<Memberlist> {
     if (this.byName.has(name)) throw new Error(`a node named ${name} already exists`);
-    const index = this.hosts.length;
-    const address = simAddress(index);
-    const host = new SimHost<Memberlist>(this.world, index, name, address, this.makeEngine(name, address));
-    host.logLimit = this.options.logLines ?? 0;
-    this.hosts.push(host);
-    this.byName.set(name, host);
-    this.world.register(host);
-    host.engine.start(this.now);
-    host.flush();
-    return host;
+    return this.addHost(name, simAddress(this.hosts.length), this.options.logLines);
   }
 
   protected makeEngine(name: string, address: Address): Memberlist {

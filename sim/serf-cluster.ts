@@ -1,7 +1,7 @@
 // A cluster of simulated Serf agents (the Serf layer over the membership core) for the Serf
 // stories and, later, scenarios. Node i lives at 127.0.x.y:7946, as in SimCluster; every Serf
 // event any node emits is recorded with its virtual time.
-import { addressToString, type Address } from '../src/protocol/address.js';
+import type { Address } from '../src/protocol/address.js';
 import type { ProfileName } from '../src/protocol/config.js';
 import type { ConfigInput } from '../src/protocol/config.js';
 import { Serf, type SerfEvent } from '../src/cluster/serf.js';
@@ -61,16 +61,7 @@ export class SerfCluster extends SimClusterBase<Serf> {
    */
   addNode(name = `node-${this.hosts.length}`, index?: number): SimHost<Serf> {
     if (this.byName.has(name) && index === undefined) throw new Error(`a node named ${name} already exists`);
-    const address = simAddress(index ?? this.hosts.length);
-    if (this.world.hostAt(address) !== undefined) throw new Error(`address ${addressToString(address)} is taken`);
-    const host = new SimHost<Serf>(this.world, this.hosts.length, name, address, this.makeEngine(name, address));
-    host.logLimit = this.options.logLines ?? 0;
-    this.hosts.push(host);
-    if (!this.byName.has(name)) this.byName.set(name, host);
-    this.world.register(host);
-    host.engine.start(this.now);
-    host.flush();
-    return host;
+    return this.addHost(name, simAddress(index ?? this.hosts.length), this.options.logLines);
   }
 
   /** Snapshot files by node name (only with the `snapshots` option). */
@@ -127,14 +118,6 @@ export class SerfCluster extends SimClusterBase<Serf> {
 
   serf(name: string): Serf {
     return this.host(name).engine;
-  }
-
-  /** Drives `name`'s engine and carries out what it asked for. */
-  act<T>(name: string, run: (serf: Serf, nowMs: number) => T): T {
-    const host = this.host(name);
-    const out = run(host.engine, this.now);
-    host.flush();
-    return out;
   }
 
   join(name: string, seeds: readonly string[], ignoreOld = false, done?: (numSuccess: number, errors: string[]) => void): void {
