@@ -113,11 +113,13 @@ describe('a mixed cluster of three serf and three shoal agents', { timeout: 240_
     for (const n of ['shoal-0', 'shoal-1', 'shoal-2']) assert.match(queryOut, new RegExp(`Response from '${n}': ${n}`));
     const responses = new Map<string, string>();
     let done = false;
-    shoals[0]!.agent.act((serf, now) => serf.query(now, 'whoami', null, { requestAck: true, timeoutMs: 4000 }, {
+    // Each serf answers by forking its handler script, which under a loaded machine has taken more
+    // than 4 s once: a generous timeout, and the wait ends as soon as all three have answered.
+    shoals[0]!.agent.act((serf, now) => serf.query(now, 'whoami', null, { requestAck: true, timeoutMs: 10_000 }, {
       onResponse: (from, payload) => responses.set(from, new TextDecoder().decode(payload ?? new Uint8Array())),
       onDone: () => { done = true; },
     }));
-    await waitFor('the shoal query finishes', () => done, 10_000);
+    await waitFor('the shoal query has three answers or finishes', () => done || responses.size === 3, 15_000);
     for (const n of ['serf-0', 'serf-1', 'serf-2']) assert.equal(responses.get(n)?.trim(), `serf-${n}`);
   });
 
