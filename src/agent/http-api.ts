@@ -96,6 +96,8 @@ export class HttpApi {
    * woken watcher) would encode the same answer again.
    */
   private readonly readCache = new Map<string, string>();
+  /** What `PUT /v1/agent/reload` runs (the agent command's SIGHUP reload): null, or the error. */
+  onReload: (() => string | null) | undefined;
 
   constructor(
     private readonly agent: Agent,
@@ -259,6 +261,7 @@ export class HttpApi {
     }
     if ((a = arg('/v1/agent/join/')) !== null) return only('PUT'), this.join(a);
     if (p === '/v1/agent/leave') return only('PUT'), this.leave();
+    if (p === '/v1/agent/reload') return only('PUT'), this.reload();
     if ((a = arg('/v1/agent/force-leave/')) !== null) return only('PUT'), this.forceLeave(a, r.query.has('prune'));
     if (p === '/v1/agent/services') return only('GET'), { body: this.agentServices() };
     if (p === '/v1/agent/service/register') return only('PUT'), this.register(r.body);
@@ -428,6 +431,14 @@ export class HttpApi {
     return { body: undefined };
   }
 
+  /** consul reload (agent/agent_endpoint.go AgentReload): 200 when the files were read, 500 with the error if not. */
+  private reload(): Reply {
+    if (this.onReload === undefined) throw new HttpError(500, 'this agent has no configuration to reload');
+    const error = this.onReload();
+    if (error !== null) throw new HttpError(500, `Failed to reload configs: ${error}`);
+    return { body: undefined };
+  }
+
   private async forceLeave(node: string, prune: boolean): Promise<Reply> {
     const error = await new Promise<string | null>((resolve) => this.agent.act((serf, now) => serf.forceLeave(now, node, prune, resolve)));
     if (error !== null) throw new HttpError(500, error);
@@ -454,7 +465,7 @@ export class HttpApi {
     try {
       const def = parseServiceDefinition(raw, 'service');
       for (const c of def.checks) this.refuseScript(c);
-      this.services.registerService(def);
+      this.services.registerService(def, raw);
     } catch (err) {
       if (err instanceof DefinitionError) throw new HttpError(400, err.message.replace(/^service: /, ''));
       if (err instanceof CatalogError) throw new HttpError(400, err.message);
@@ -468,7 +479,7 @@ export class HttpApi {
     try {
       const def = parseCheckDefinition(raw, 'check');
       this.refuseScript(def);
-      this.services.registerCheck(def);
+      this.services.registerCheck(def, raw);
     } catch (err) {
       if (err instanceof DefinitionError) throw new HttpError(400, err.message.replace(/^check: /, ''));
       if (err instanceof CatalogError) throw new HttpError(400, err.message);
