@@ -32,7 +32,8 @@ Config files are JSON with Serf's keys (node_name, bind, advertise, start_join, 
 tags, tags_file, encrypt_key, keyring_file, event_handlers, log_level, rpc_addr, rpc_auth,
 profile, protocol, snapshot_path, rejoin_after_leave, replay_on_join, leave_on_terminate,
 skip_leave_on_interrupt, discover, mdns {interface, disable_ipv4, disable_ipv6},
-reconnect_timeout, tombstone_timeout, retry_interval, retry_max_attempts, …); later files
+reconnect_timeout, tombstone_timeout, retry_interval, retry_max_attempts, …) and Consul's
+http_addr, dns_addr, data_dir, service and services; later files
 override earlier ones, a directory's *.json files are read in lexical order, and flags
 override files.
 
