@@ -69,6 +69,8 @@ export interface HttpAnswer {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly text: string;
+  /** The body already encoded (a cached read): written as it is, `text` decoded only if asked for. */
+  readonly bytes?: Buffer;
   readonly internal: boolean;
 }
 
@@ -77,8 +79,8 @@ interface Reply {
   readonly body: unknown;
   /** Sets X-Consul-Index and friends (catalog, health and event reads). */
   readonly indexed?: boolean;
-  /** The body already serialized (a cached read). */
-  readonly json?: string;
+  /** The body already serialized and encoded (a cached read). */
+  readonly cached?: Buffer;
   readonly text?: boolean;
 }
 
@@ -95,7 +97,7 @@ export class HttpApi {
    * makes JSON encoding the main cost of a read, and between changes every reader (and every
    * woken watcher) would encode the same answer again.
    */
-  private readonly readCache = new Map<string, string>();
+  private readonly readCache = new Map<string, Buffer>();
   /** What `PUT /v1/agent/reload` runs (the agent command's SIGHUP reload): null, or the error. */
   onReload: (() => string | null) | undefined;
 
@@ -198,7 +200,7 @@ export class HttpApi {
       res.once('finish', () => setTimeout(() => req.socket.destroy(), 1_000).unref());
     }
     if (!res.headersSent) res.writeHead(answer.status, answer.headers);
-    res.end(answer.text);
+    res.end(answer.bytes ?? answer.text);
   }
 
   /**
@@ -221,8 +223,23 @@ export class HttpApi {
         return { status: reply.status ?? 200, headers, text: String(reply.body), internal: false };
       }
       headers['Content-Type'] = 'application/json';
+      const cached = reply.cached;
+      if (cached !== undefined) {
+        // A cache hit costs no encoding: the same Buffer goes to every reader (with its length,
+        // so no chunked framing), and nothing of its size is allocated per request.
+        headers['Content-Length'] = String(cached.length);
+        return {
+          status: reply.status ?? 200,
+          headers,
+          bytes: cached,
+          get text(): string {
+            return cached.toString('utf8');
+          },
+          internal: false,
+        };
+      }
       const pretty = url.searchParams.has('pretty');
-      const text = reply.json ?? (reply.body === undefined ? '' : JSON.stringify(reply.body, null, pretty ? 4 : undefined));
+      const text = reply.body === undefined ? '' : JSON.stringify(reply.body, null, pretty ? 4 : undefined);
       return { status: reply.status ?? 200, headers, text, internal: false };
     } catch (err) {
       return this.failure(err);
@@ -383,15 +400,15 @@ export class HttpApi {
     }
     if (this.options.cacheReads === false || r.query.has('pretty')) return { body: read(), indexed: true };
     const key = cacheKey(r);
-    let json = this.readCache.get(key);
-    if (json === undefined) {
-      json = JSON.stringify(read());
+    let cached = this.readCache.get(key);
+    if (cached === undefined) {
+      cached = Buffer.from(JSON.stringify(read()), 'utf8');
       if (this.readCache.size >= READ_CACHE_ENTRIES) this.readCache.clear();
-      this.readCache.set(key, json);
+      this.readCache.set(key, cached);
     } else {
       this.counters.cachedReads++;
     }
-    return { body: null, json, indexed: true };
+    return { body: null, cached, indexed: true };
   }
 
   // ---------------------------------------------------------------- agent endpoints
