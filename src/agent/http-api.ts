@@ -327,10 +327,11 @@ export class HttpApi {
       const name = a;
       const tags = r.query.getAll('tag');
       const passing = r.query.has('passing') && !['false', '0'].includes(r.query.get('passing') ?? '');
-      return this.blocking(r, () => {
+      const instances = (): Instance[] => {
         const cat = this.agent.node.catalog;
-        return (passing ? cat.passingInstances(name, tags) : cat.instances(name, tags)).map(healthEntry);
-      });
+        return passing ? cat.passingInstances(name, tags) : cat.instances(name, tags);
+      };
+      return this.blocking(r, () => instances().map(healthEntry), () => `[${instances().map(healthEntryJson).join(',')}]`);
     }
     if ((a = arg('/v1/health/node/')) !== null) {
       const name = a;
@@ -359,8 +360,11 @@ export class HttpApi {
 
   // ---------------------------------------------------------------- blocking queries
 
-  /** Runs a read; with ?index=N it first waits for the local index to pass N, up to ?wait. */
-  private async blocking(r: Request, read: () => unknown): Promise<Reply> {
+  /**
+   * Runs a read; with ?index=N it first waits for the local index to pass N, up to ?wait.
+   * `readJson`, when given, serializes the same answer faster (from per-entry pieces).
+   */
+  private async blocking(r: Request, read: () => unknown, readJson?: () => string): Promise<Reply> {
     if (r.method !== 'GET') throw new HttpError(405, `method ${r.method} not allowed`);
     const indexText = r.query.get('index');
     if (indexText !== null && indexText !== '') {
@@ -402,7 +406,7 @@ export class HttpApi {
     const key = cacheKey(r);
     let cached = this.readCache.get(key);
     if (cached === undefined) {
-      cached = Buffer.from(JSON.stringify(read()), 'utf8');
+      cached = Buffer.from(readJson !== undefined ? readJson() : JSON.stringify(read()), 'utf8');
       if (this.readCache.size >= READ_CACHE_ENTRIES) this.readCache.clear();
       this.readCache.set(key, cached);
     } else {
@@ -629,12 +633,38 @@ function consulCheck(node: string, c: Check, services: readonly Service[]): Reco
   };
 }
 
-function healthEntry(i: Instance): Record<string, unknown> {
+export function healthEntry(i: Instance): Record<string, unknown> {
   return {
     Node: consulNode(i.node),
     Service: agentService(i.service),
     Checks: i.checks.map((c) => consulCheck(i.node.name, c, [i.service])),
   };
+}
+
+interface EntryJson {
+  readonly node: CatalogMember;
+  readonly checks: readonly Check[];
+  readonly json: string;
+}
+
+/**
+ * Serialized health entries by service object. Entries in the catalog are immutable and a
+ * gossiped change replaces only its node's, so after a change to one node of a thousand, the
+ * next read re-serializes that node's instances and joins the rest as they were — instead of
+ * building and encoding every entry again (45 ms of CPU for 5,000 instances, per change).
+ * A piece is valid while the instance has the same member (name, address, health: serfHealth)
+ * and the same check objects; a WeakMap lets replaced services go with their pieces.
+ */
+const entryJsonCache = new WeakMap<Service, EntryJson>();
+
+/** JSON.stringify(healthEntry(i)), from the cache when nothing of the instance changed. */
+export function healthEntryJson(i: Instance): string {
+  const hit = entryJsonCache.get(i.service);
+  // i.checks[0] is serfHealth, made afresh from the member on each read; the rest are the node's objects.
+  if (hit !== undefined && hit.node === i.node && hit.checks.length === i.checks.length - 1 && hit.checks.every((c, k) => c === i.checks[k + 1])) return hit.json;
+  const json = JSON.stringify(healthEntry(i));
+  entryJsonCache.set(i.service, { node: i.node, checks: i.checks.slice(1), json });
+  return json;
 }
 
 /** The worst state among an instance's checks (exported for DNS and the CLI). */
