@@ -331,7 +331,7 @@ export class HttpApi {
         const cat = this.agent.node.catalog;
         return passing ? cat.passingInstances(name, tags) : cat.instances(name, tags);
       };
-      return this.blocking(r, () => instances().map(healthEntry), () => `[${instances().map(healthEntryJson).join(',')}]`);
+      return this.blocking(r, () => instances().map(healthEntry), () => jsonArrayBytes(instances().map(healthEntryBytes)));
     }
     if ((a = arg('/v1/health/node/')) !== null) {
       const name = a;
@@ -362,9 +362,9 @@ export class HttpApi {
 
   /**
    * Runs a read; with ?index=N it first waits for the local index to pass N, up to ?wait.
-   * `readJson`, when given, serializes the same answer faster (from per-entry pieces).
+   * `readBytes`, when given, serializes the same answer faster (from per-entry pieces).
    */
-  private async blocking(r: Request, read: () => unknown, readJson?: () => string): Promise<Reply> {
+  private async blocking(r: Request, read: () => unknown, readBytes?: () => Buffer): Promise<Reply> {
     if (r.method !== 'GET') throw new HttpError(405, `method ${r.method} not allowed`);
     const indexText = r.query.get('index');
     if (indexText !== null && indexText !== '') {
@@ -406,7 +406,7 @@ export class HttpApi {
     const key = cacheKey(r);
     let cached = this.readCache.get(key);
     if (cached === undefined) {
-      cached = Buffer.from(readJson !== undefined ? readJson() : JSON.stringify(read()), 'utf8');
+      cached = readBytes !== undefined ? readBytes() : Buffer.from(JSON.stringify(read()), 'utf8');
       if (this.readCache.size >= READ_CACHE_ENTRIES) this.readCache.clear();
       this.readCache.set(key, cached);
     } else {
@@ -641,10 +641,10 @@ export function healthEntry(i: Instance): Record<string, unknown> {
   };
 }
 
-interface EntryJson {
+interface EntryBytes {
   readonly node: CatalogMember;
   readonly checks: readonly Check[];
-  readonly json: string;
+  readonly bytes: Buffer;
 }
 
 /**
@@ -652,19 +652,38 @@ interface EntryJson {
  * gossiped change replaces only its node's, so after a change to one node of a thousand, the
  * next read re-serializes that node's instances and joins the rest as they were — instead of
  * building and encoding every entry again (45 ms of CPU for 5,000 instances, per change).
- * A piece is valid while the instance has the same member (name, address, health: serfHealth)
- * and the same check objects; a WeakMap lets replaced services go with their pieces.
+ * The pieces are kept encoded: joining Buffers is a copy, while a joined string of megabytes
+ * must be flattened and encoded again (12 ms for 4.9 MiB). A piece is valid while the instance
+ * has the same member (name, address, health: serfHealth) and the same check objects; a
+ * WeakMap lets replaced services go with their pieces.
  */
-const entryJsonCache = new WeakMap<Service, EntryJson>();
+const entryBytesCache = new WeakMap<Service, EntryBytes>();
 
-/** JSON.stringify(healthEntry(i)), from the cache when nothing of the instance changed. */
-export function healthEntryJson(i: Instance): string {
-  const hit = entryJsonCache.get(i.service);
+/** JSON.stringify(healthEntry(i)) as UTF-8, from the cache when nothing of the instance changed. */
+export function healthEntryBytes(i: Instance): Buffer {
+  const hit = entryBytesCache.get(i.service);
   // i.checks[0] is serfHealth, made afresh from the member on each read; the rest are the node's objects.
-  if (hit !== undefined && hit.node === i.node && hit.checks.length === i.checks.length - 1 && hit.checks.every((c, k) => c === i.checks[k + 1])) return hit.json;
-  const json = JSON.stringify(healthEntry(i));
-  entryJsonCache.set(i.service, { node: i.node, checks: i.checks.slice(1), json });
-  return json;
+  if (hit !== undefined && hit.node === i.node && hit.checks.length === i.checks.length - 1 && hit.checks.every((c, k) => c === i.checks[k + 1])) return hit.bytes;
+  const bytes = Buffer.from(JSON.stringify(healthEntry(i)), 'utf8');
+  entryBytesCache.set(i.service, { node: i.node, checks: i.checks.slice(1), bytes });
+  return bytes;
+}
+
+const OPEN_BRACKET = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE_BRACKET = Buffer.from(']');
+
+/** `[e1,e2,…]` from encoded JSON values, in one allocation. */
+export function jsonArrayBytes(items: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [OPEN_BRACKET];
+  let length = 2 + Math.max(0, items.length - 1);
+  items.forEach((item, k) => {
+    if (k > 0) parts.push(COMMA);
+    parts.push(item);
+    length += item.length;
+  });
+  parts.push(CLOSE_BRACKET);
+  return Buffer.concat(parts, length);
 }
 
 /** The worst state among an instance's checks (exported for DNS and the CLI). */

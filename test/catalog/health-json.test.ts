@@ -3,12 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Catalog } from '../../src/catalog/catalog.js';
-import { healthEntry, healthEntryJson } from '../../src/agent/http-api.js';
+import { healthEntry, healthEntryBytes, jsonArrayBytes } from '../../src/agent/http-api.js';
 import { simCheck, simService } from '../../sim/catalog-cluster.js';
 
 function answer(cat: Catalog): { cached: string; fresh: string } {
   const instances = cat.instances('web');
-  return { cached: `[${instances.map(healthEntryJson).join(',')}]`, fresh: JSON.stringify(instances.map(healthEntry)) };
+  return { cached: jsonArrayBytes(instances.map(healthEntryBytes)).toString('utf8'), fresh: JSON.stringify(instances.map(healthEntry)) };
 }
 
 test('cached health entries equal fresh ones after member, check and service changes', () => {
@@ -39,4 +39,9 @@ test('cached health entries equal fresh ones after member, check and service cha
   assert.equal(moved.cached, moved.fresh);
   assert.match(moved.cached, /"Address":"10\.0\.0\.7"/);
   assert.match(moved.cached, /"Port":81/);
+  // Non-ASCII text survives the byte-level joining.
+  cat.apply({ node: 'n0', version: 3, services: [simService('web-n0', 'web', 81, ['zürich', '東京'])], checks: [] });
+  const intl = answer(cat);
+  assert.equal(intl.cached, intl.fresh);
+  assert.equal(jsonArrayBytes([]).toString(), '[]');
 });
