@@ -153,6 +153,14 @@ describe('persistence of API registrations and reloading service files', { timeo
     assert.equal(ok.code, 0, ok.out);
     assert.equal(ok.out.trim(), 'Configuration reload triggered');
     assert.equal((await services())['db']?.Port, 5433);
+  });
+
+  test('a service removed by deregister_critical_service_after loses its saved file too', async () => {
+    await consul.agent.service.register({ name: 'brief', id: 'brief-1', port: 1, check: { ttl: '1s', status: 'passing', deregistercriticalserviceafter: '1s' } } as never);
+    const saved = (): number => readdirSync(join(dataDir, 'services')).filter((f) => f !== 'damaged.json').length;
+    assert.equal(saved(), 2);
+    await waitFor('brief-1 reaped', async () => (await services())['brief-1'] === undefined, 10_000);
+    assert.equal(saved(), 1);
     assert.ok(existsSync(join(dataDir, 'services')));
   });
 });
