@@ -63,7 +63,9 @@ export class Catalog {
     // A state from before a leave may still be travelling: it is not newer than what we hold, so
     // it loses; one from a restart is newer than anything we hold and brings the node back.
     if (rec !== undefined && state.version <= rec.state.version) return 'stale';
-    this.records.set(state.node, { state, removed: false, absentSinceMs: rec?.absentSinceMs ?? null });
+    // A newer version is news from a running node (one whose member event may not be here yet):
+    // its absence clock starts again at the next sweep.
+    this.records.set(state.node, { state, removed: false, absentSinceMs: null });
     this.bump();
     return 'new';
   }

@@ -81,6 +81,16 @@ test('a stale state arriving after expiry shows nothing, stops being offered, an
   assert.equal(cat.apply(state('x', 10, ['old'])), 'stale');
 });
 
+test("a returning node's newer entry, arriving before its member event, is not swept with the old tombstone", () => {
+  const cat = catalogAfterReap();
+  cat.expireTombstones(0, TOMBSTONE_MS);
+  assert.equal(cat.apply(state('x', 12_000_000, ['fresh'])), 'new');
+  assert.equal(cat.expireTombstones(TOMBSTONE_MS, TOMBSTONE_MS), 0, 'the absence clock starts again');
+  cat.setMember(member('x', 'alive'));
+  assert.deepEqual(cat.servicesOf('x').map((s) => s.ID), ['fresh']);
+  assert.equal(cat.expireTombstones(10 * TOMBSTONE_MS, TOMBSTONE_MS), 0, 'a member is never swept');
+});
+
 test('a stale entry of a node that never returns expires in its turn', () => {
   const cat = catalogAfterReap();
   cat.expireTombstones(0, TOMBSTONE_MS);
