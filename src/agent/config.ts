@@ -69,6 +69,7 @@ export interface Settings {
   disableCoordinates?: boolean;
   httpAddr?: string;
   dnsAddr?: string;
+  dataDir?: string;
   /** Consul-format service definitions (`service` and `services` keys), in file order. */
   services?: ServiceDefinition[];
   discover?: string;
@@ -143,6 +144,8 @@ export const JSON_FIELDS: Readonly<Record<string, Field>> = {
   // ports.http; one flat key each is simpler and cannot be confused with Serf's).
   http_addr: { key: 'httpAddr', kind: 'string', check: HOST_PORT },
   dns_addr: { key: 'dnsAddr', kind: 'string', check: HOST_PORT },
+  // Consul's data_dir: where services and checks registered through the API are kept.
+  data_dir: { key: 'dataDir', kind: 'string' },
   service: { key: 'services', kind: 'service' },
   services: { key: 'services', kind: 'services' },
   discover: { key: 'discover', kind: 'string', check: DISCOVER },
@@ -189,6 +192,7 @@ export const FLAG_FIELDS: Readonly<Record<string, Field>> = {
   'broadcast-timeout': JSON_FIELDS['broadcast_timeout'] as Field,
   'http-addr': JSON_FIELDS['http_addr'] as Field,
   'dns-addr': JSON_FIELDS['dns_addr'] as Field,
+  'data-dir': JSON_FIELDS['data_dir'] as Field,
   discover: JSON_FIELDS['discover'] as Field,
   'mdns-iface': MDNS_FIELDS['interface'] as Field,
   'mdns-disable-ipv4': MDNS_FIELDS['disable_ipv4'] as Field,
@@ -469,6 +473,8 @@ export interface ResolvedAgent {
   readonly httpAddrSet: boolean;
   readonly dnsAddrSet: boolean;
   readonly services: ServiceDefinition[];
+  /** Where API-registered services and checks are kept across restarts (Consul's data_dir); none: not kept. */
+  readonly dataDir?: string;
   /** The bind address as Serf prints it. */
   readonly bindAddr: string;
   /** Lines Serf prints as "Warning: …" or informational notes at start. */
@@ -637,6 +643,7 @@ export function resolveSettings(fromFiles: Settings, fromFlags: Settings, host: 
     httpAddrSet: s.httpAddr !== undefined,
     dnsAddrSet: s.dnsAddr !== undefined,
     services: s.services ?? [],
+    ...(s.dataDir !== undefined && s.dataDir !== '' ? { dataDir: s.dataDir } : {}),
     leaveOnTerminate: s.leaveOnTerminate === true,
     skipLeaveOnInterrupt: s.skipLeaveOnInterrupt === true,
     logJson: s.logJson === true,

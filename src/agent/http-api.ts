@@ -69,6 +69,8 @@ export interface HttpAnswer {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly text: string;
+  /** The body already encoded (a cached read): written as it is, `text` decoded only if asked for. */
+  readonly bytes?: Buffer;
   readonly internal: boolean;
 }
 
@@ -77,8 +79,8 @@ interface Reply {
   readonly body: unknown;
   /** Sets X-Consul-Index and friends (catalog, health and event reads). */
   readonly indexed?: boolean;
-  /** The body already serialized (a cached read). */
-  readonly json?: string;
+  /** The body already serialized and encoded (a cached read). */
+  readonly cached?: Buffer;
   readonly text?: boolean;
 }
 
@@ -95,7 +97,9 @@ export class HttpApi {
    * makes JSON encoding the main cost of a read, and between changes every reader (and every
    * woken watcher) would encode the same answer again.
    */
-  private readonly readCache = new Map<string, string>();
+  private readonly readCache = new Map<string, Buffer>();
+  /** What `PUT /v1/agent/reload` runs (the agent command's SIGHUP reload): null, or the error. */
+  onReload: (() => string | null) | undefined;
 
   constructor(
     private readonly agent: Agent,
@@ -196,7 +200,7 @@ export class HttpApi {
       res.once('finish', () => setTimeout(() => req.socket.destroy(), 1_000).unref());
     }
     if (!res.headersSent) res.writeHead(answer.status, answer.headers);
-    res.end(answer.text);
+    res.end(answer.bytes ?? answer.text);
   }
 
   /**
@@ -219,8 +223,23 @@ export class HttpApi {
         return { status: reply.status ?? 200, headers, text: String(reply.body), internal: false };
       }
       headers['Content-Type'] = 'application/json';
+      const cached = reply.cached;
+      if (cached !== undefined) {
+        // A cache hit costs no encoding: the same Buffer goes to every reader (with its length,
+        // so no chunked framing), and nothing of its size is allocated per request.
+        headers['Content-Length'] = String(cached.length);
+        return {
+          status: reply.status ?? 200,
+          headers,
+          bytes: cached,
+          get text(): string {
+            return cached.toString('utf8');
+          },
+          internal: false,
+        };
+      }
       const pretty = url.searchParams.has('pretty');
-      const text = reply.json ?? (reply.body === undefined ? '' : JSON.stringify(reply.body, null, pretty ? 4 : undefined));
+      const text = reply.body === undefined ? '' : JSON.stringify(reply.body, null, pretty ? 4 : undefined);
       return { status: reply.status ?? 200, headers, text, internal: false };
     } catch (err) {
       return this.failure(err);
@@ -259,6 +278,7 @@ export class HttpApi {
     }
     if ((a = arg('/v1/agent/join/')) !== null) return only('PUT'), this.join(a);
     if (p === '/v1/agent/leave') return only('PUT'), this.leave();
+    if (p === '/v1/agent/reload') return only('PUT'), this.reload();
     if ((a = arg('/v1/agent/force-leave/')) !== null) return only('PUT'), this.forceLeave(a, r.query.has('prune'));
     if (p === '/v1/agent/services') return only('GET'), { body: this.agentServices() };
     if (p === '/v1/agent/service/register') return only('PUT'), this.register(r.body);
@@ -307,10 +327,11 @@ export class HttpApi {
       const name = a;
       const tags = r.query.getAll('tag');
       const passing = r.query.has('passing') && !['false', '0'].includes(r.query.get('passing') ?? '');
-      return this.blocking(r, () => {
+      const instances = (): Instance[] => {
         const cat = this.agent.node.catalog;
-        return (passing ? cat.passingInstances(name, tags) : cat.instances(name, tags)).map(healthEntry);
-      });
+        return passing ? cat.passingInstances(name, tags) : cat.instances(name, tags);
+      };
+      return this.blocking(r, () => instances().map(healthEntry), () => jsonArrayBytes(instances().map(healthEntryBytes)));
     }
     if ((a = arg('/v1/health/node/')) !== null) {
       const name = a;
@@ -339,8 +360,11 @@ export class HttpApi {
 
   // ---------------------------------------------------------------- blocking queries
 
-  /** Runs a read; with ?index=N it first waits for the local index to pass N, up to ?wait. */
-  private async blocking(r: Request, read: () => unknown): Promise<Reply> {
+  /**
+   * Runs a read; with ?index=N it first waits for the local index to pass N, up to ?wait.
+   * `readBytes`, when given, serializes the same answer faster (from per-entry pieces).
+   */
+  private async blocking(r: Request, read: () => unknown, readBytes?: () => Buffer): Promise<Reply> {
     if (r.method !== 'GET') throw new HttpError(405, `method ${r.method} not allowed`);
     const indexText = r.query.get('index');
     if (indexText !== null && indexText !== '') {
@@ -380,15 +404,15 @@ export class HttpApi {
     }
     if (this.options.cacheReads === false || r.query.has('pretty')) return { body: read(), indexed: true };
     const key = cacheKey(r);
-    let json = this.readCache.get(key);
-    if (json === undefined) {
-      json = JSON.stringify(read());
+    let cached = this.readCache.get(key);
+    if (cached === undefined) {
+      cached = readBytes !== undefined ? readBytes() : Buffer.from(JSON.stringify(read()), 'utf8');
       if (this.readCache.size >= READ_CACHE_ENTRIES) this.readCache.clear();
-      this.readCache.set(key, json);
+      this.readCache.set(key, cached);
     } else {
       this.counters.cachedReads++;
     }
-    return { body: null, json, indexed: true };
+    return { body: null, cached, indexed: true };
   }
 
   // ---------------------------------------------------------------- agent endpoints
@@ -428,6 +452,14 @@ export class HttpApi {
     return { body: undefined };
   }
 
+  /** consul reload (agent/agent_endpoint.go AgentReload): 200 when the files were read, 500 with the error if not. */
+  private reload(): Reply {
+    if (this.onReload === undefined) throw new HttpError(500, 'this agent has no configuration to reload');
+    const error = this.onReload();
+    if (error !== null) throw new HttpError(500, `Failed to reload configs: ${error}`);
+    return { body: undefined };
+  }
+
   private async forceLeave(node: string, prune: boolean): Promise<Reply> {
     const error = await new Promise<string | null>((resolve) => this.agent.act((serf, now) => serf.forceLeave(now, node, prune, resolve)));
     if (error !== null) throw new HttpError(500, error);
@@ -454,7 +486,7 @@ export class HttpApi {
     try {
       const def = parseServiceDefinition(raw, 'service');
       for (const c of def.checks) this.refuseScript(c);
-      this.services.registerService(def);
+      this.services.registerService(def, raw);
     } catch (err) {
       if (err instanceof DefinitionError) throw new HttpError(400, err.message.replace(/^service: /, ''));
       if (err instanceof CatalogError) throw new HttpError(400, err.message);
@@ -468,7 +500,7 @@ export class HttpApi {
     try {
       const def = parseCheckDefinition(raw, 'check');
       this.refuseScript(def);
-      this.services.registerCheck(def);
+      this.services.registerCheck(def, raw);
     } catch (err) {
       if (err instanceof DefinitionError) throw new HttpError(400, err.message.replace(/^check: /, ''));
       if (err instanceof CatalogError) throw new HttpError(400, err.message);
@@ -601,12 +633,57 @@ function consulCheck(node: string, c: Check, services: readonly Service[]): Reco
   };
 }
 
-function healthEntry(i: Instance): Record<string, unknown> {
+export function healthEntry(i: Instance): Record<string, unknown> {
   return {
     Node: consulNode(i.node),
     Service: agentService(i.service),
     Checks: i.checks.map((c) => consulCheck(i.node.name, c, [i.service])),
   };
+}
+
+interface EntryBytes {
+  readonly node: CatalogMember;
+  readonly checks: readonly Check[];
+  readonly bytes: Buffer;
+}
+
+/**
+ * Serialized health entries by service object. Entries in the catalog are immutable and a
+ * gossiped change replaces only its node's, so after a change to one node of a thousand, the
+ * next read re-serializes that node's instances and joins the rest as they were — instead of
+ * building and encoding every entry again (45 ms of CPU for 5,000 instances, per change).
+ * The pieces are kept encoded: joining Buffers is a copy, while a joined string of megabytes
+ * must be flattened and encoded again (12 ms for 4.9 MiB). A piece is valid while the instance
+ * has the same member (name, address, health: serfHealth) and the same check objects; a
+ * WeakMap lets replaced services go with their pieces.
+ */
+const entryBytesCache = new WeakMap<Service, EntryBytes>();
+
+/** JSON.stringify(healthEntry(i)) as UTF-8, from the cache when nothing of the instance changed. */
+export function healthEntryBytes(i: Instance): Buffer {
+  const hit = entryBytesCache.get(i.service);
+  // i.checks[0] is serfHealth, made afresh from the member on each read; the rest are the node's objects.
+  if (hit !== undefined && hit.node === i.node && hit.checks.length === i.checks.length - 1 && hit.checks.every((c, k) => c === i.checks[k + 1])) return hit.bytes;
+  const bytes = Buffer.from(JSON.stringify(healthEntry(i)), 'utf8');
+  entryBytesCache.set(i.service, { node: i.node, checks: i.checks.slice(1), bytes });
+  return bytes;
+}
+
+const OPEN_BRACKET = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE_BRACKET = Buffer.from(']');
+
+/** `[e1,e2,…]` from encoded JSON values, in one allocation. */
+export function jsonArrayBytes(items: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [OPEN_BRACKET];
+  let length = 2 + Math.max(0, items.length - 1);
+  items.forEach((item, k) => {
+    if (k > 0) parts.push(COMMA);
+    parts.push(item);
+    length += item.length;
+  });
+  parts.push(CLOSE_BRACKET);
+  return Buffer.concat(parts, length);
 }
 
 /** The worst state among an instance's checks (exported for DNS and the CLI). */

@@ -19,6 +19,11 @@ interface NodeRecord {
   state: NodeCatalog;
   /** Left the cluster: nothing of it is shown; only a newer version (a restart) brings it back. */
   removed: boolean;
+  /**
+   * When a tombstone sweep first found the record's member gone (reaped by Serf, or never known);
+   * null while the member is known. The record is forgotten `tombstoneTimeoutMs` later.
+   */
+  absentSinceMs: number | null;
 }
 
 /** One service instance with what a health reader needs (Consul's ServiceEntry). */
@@ -58,7 +63,9 @@ export class Catalog {
     // A state from before a leave may still be travelling: it is not newer than what we hold, so
     // it loses; one from a restart is newer than anything we hold and brings the node back.
     if (rec !== undefined && state.version <= rec.state.version) return 'stale';
-    this.records.set(state.node, { state, removed: false });
+    // A newer version is news from a running node (one whose member event may not be here yet):
+    // its absence clock starts again at the next sweep.
+    this.records.set(state.node, { state, removed: false, absentSinceMs: null });
     this.bump();
     return 'new';
   }
@@ -69,10 +76,11 @@ export class Catalog {
     if (old !== undefined && old.health === member.health && old.address === member.address && sameTags(old.tags, member.tags)) return;
     this.members.set(member.name, member);
     const rec = this.records.get(member.name);
+    if (rec !== undefined) rec.absentSinceMs = null;
     if (member.health === 'left' && rec !== undefined && !rec.removed) rec.removed = true;
     else if (member.health === 'alive' && rec !== undefined && rec.removed && old?.health === 'left') {
       // Back after a leave in the same process (same versions): accept whatever it sends next.
-      this.records.set(member.name, { state: { ...rec.state, version: 0, services: [], checks: [] }, removed: false });
+      this.records.set(member.name, { state: { ...rec.state, version: 0, services: [], checks: [] }, removed: false, absentSinceMs: null });
     }
     this.bump();
   }
@@ -85,12 +93,61 @@ export class Catalog {
     if (hadMember || rec !== undefined) this.bump();
   }
 
+  /**
+   * Forgets tombstones: the entries of nodes whose member Serf has forgotten (reaped: left, or
+   * failed past the reconnect timeout) or never knew, once a sweep has found them so for
+   * `tombstoneTimeoutMs` (Serf's tombstone timeout, 24 h by default, so a departed node costs
+   * memory for at most reap + that). Time comes from the caller: the first sweep that finds a
+   * member gone starts the clock, so expiry is exact to one sweep interval. Returns how many
+   * entries were forgotten.
+   *
+   * Why forgetting cannot bring back what a node's newer version superseded:
+   *  1. Until expiry the tombstone keeps the node's last version, so a stale state loses (apply).
+   *  2. Tombstones and entries of absent members are never offered to peers (`versions()`), so
+   *     once the agents have seen a node go, none gossips its old entry back to an agent that
+   *     has forgotten it; and an entry received while its member is absent is no longer
+   *     offered after the next sweep, so two agents cannot hand it back and forth forever.
+   *  3. A stale entry that still arrives after expiry (from an agent cut off for longer than
+   *     reap + timeout) is kept as an absent member's entry: readers see only Serf members, the
+   *     node was reaped, so nothing of it is shown, and it expires in its turn.
+   *  4. The node itself never goes back: versions start at its start time in microseconds and
+   *     only rise, so if it returns (a restart), every state it sends is newer than any state of
+   *     its earlier runs and replaces the stale one — at the latest with the hello it sends each
+   *     peer on meeting it (the only window in which case 3's entry could show). The version
+   *     that must survive is the one in the owner, not the one in the tombstone.
+   */
+  expireTombstones(nowMs: number, tombstoneTimeoutMs: number): number {
+    let forgotten = 0;
+    for (const [name, rec] of this.records) {
+      if (name === this.localNode || this.members.has(name)) {
+        rec.absentSinceMs = null;
+        continue;
+      }
+      if (rec.absentSinceMs === null) rec.absentSinceMs = nowMs;
+      else if (nowMs - rec.absentSinceMs >= tombstoneTimeoutMs) {
+        this.records.delete(name);
+        forgotten++;
+      }
+    }
+    // Nothing a reader sees changes (absent members' entries are not shown): no index bump.
+    return forgotten;
+  }
+
+  /** Entries held, tombstones included (for metrics and tests). */
+  get heldEntries(): number {
+    return this.records.size;
+  }
+
   // ---------------------------------------------------------------- anti-entropy views
 
-  /** Node → version for every entry we hold (removed ones too: their version still rules out stale states). */
+  /**
+   * Node → version for the entries we offer peers: not tombstones, and not entries whose member
+   * a sweep has found gone (see expireTombstones). Stale states are still ruled out by every
+   * entry we hold, tombstones included (`version`).
+   */
   versions(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [name, rec] of this.records) out.set(name, rec.state.version);
+    for (const [name, rec] of this.records) if (name === this.localNode || (!rec.removed && rec.absentSinceMs === null)) out.set(name, rec.state.version);
     return out;
   }
 

@@ -41,6 +41,8 @@ export interface ShoalNodeOptions {
   readonly gossip?: Partial<GossipConfig>;
   /** See GossipPort.intern. */
   readonly intern?: (state: NodeCatalog) => NodeCatalog;
+  /** How often tombstones are swept (Catalog.expireTombstones); default: a tenth of Serf's tombstone timeout, 1 s to 60 s. */
+  readonly tombstoneSweepIntervalMs?: number;
 }
 
 /** Whether a member's Meta is a tags map followed by exactly SHOAL_META_SUFFIX. Never throws. */
@@ -70,8 +72,10 @@ export class ShoalNode implements ProtocolEngine {
   /** Alive members that announce shoal support, without us, in a stable order. */
   private readonly peerSet = new Set<string>();
   private peerList: string[] | null = null;
+  private readonly tombstoneSweepIntervalMs: number | undefined;
 
   constructor(input: SerfConfigInput, env: SerfEnv, options: ShoalNodeOptions) {
+    this.tombstoneSweepIntervalMs = options.tombstoneSweepIntervalMs;
     this.catalog = new Catalog(input.nodeName);
     this.local = new LocalCatalog(input.nodeName, options.versionBase);
     this.serf = new Serf(
@@ -173,6 +177,17 @@ export class ShoalNode implements ProtocolEngine {
     this.advance(nowMs);
     this.serf.start(nowMs);
     this.gossip.start(nowMs);
+    this.scheduleTombstoneSweep();
+  }
+
+  /** Catalog entries of departed nodes are forgotten Serf's tombstone timeout after Serf forgets the member. */
+  private scheduleTombstoneSweep(): void {
+    const timeoutMs = this.serf.config.tombstoneTimeoutMs;
+    const everyMs = this.tombstoneSweepIntervalMs ?? Math.min(60_000, Math.max(1_000, Math.floor(timeoutMs / 10)));
+    this.schedule('tombstones', everyMs, () => {
+      this.catalog.expireTombstones(this.nowMs, timeoutMs);
+      this.scheduleTombstoneSweep();
+    });
   }
 
   shutdown(): void {

@@ -11,6 +11,7 @@ import { ConfigError, FLAG_FIELDS, loadAgentConfig, parseLogLevel, type HostInfo
 import { CoalescedFeed, ScriptEventHandler } from '../agent/handlers.js';
 import { RpcServer } from '../agent/rpc-server.js';
 import { AgentServices } from '../agent/services.js';
+import { ServiceStore } from '../agent/persist.js';
 import { HttpApi } from '../agent/http-api.js';
 import { DnsServer } from '../agent/dns.js';
 import type { SerfEvent } from '../cluster/serf.js';
@@ -31,7 +32,8 @@ Config files are JSON with Serf's keys (node_name, bind, advertise, start_join, 
 tags, tags_file, encrypt_key, keyring_file, event_handlers, log_level, rpc_addr, rpc_auth,
 profile, protocol, snapshot_path, rejoin_after_leave, replay_on_join, leave_on_terminate,
 skip_leave_on_interrupt, discover, mdns {interface, disable_ipv4, disable_ipv6},
-reconnect_timeout, tombstone_timeout, retry_interval, retry_max_attempts, …); later files
+reconnect_timeout, tombstone_timeout, retry_interval, retry_max_attempts, …) and Consul's
+http_addr, dns_addr, data_dir, service and services; later files
 override earlier ones, a directory's *.json files are read in lexical order, and flags
 override files.
 
@@ -42,7 +44,7 @@ and "query:NAME=script" one name; several filters are comma-separated. Scripts r
 
 Signals: SIGINT leaves the cluster gracefully (unless skip_leave_on_interrupt), SIGTERM
 leaves only with leave_on_terminate, a second signal exits at once, SIGHUP reloads the
-tags, the event handlers and the log level.
+tags, the event handlers, the log level and the service definitions (as \`shoal reload\`).
 
 Examples:
   # a first agent and a second one joining it, on one machine
@@ -87,6 +89,7 @@ const FLAGS: ReadonlyArray<readonly [string, string | null, string, Repeatable?]
   ['rpc-auth', '<key>', 'auth key RPC clients must present'],
   ['http-addr', '<ip:port>', 'address of the Consul-compatible HTTP API (default: 127.0.0.1:8500)'],
   ['dns-addr', '<ip:port>', 'address of the Consul-compatible DNS server, UDP and TCP (default: 127.0.0.1:8600)'],
+  ['data-dir', '<path>', 'directory that keeps services and checks registered through the HTTP API across restarts (Consul -data-dir)'],
   ['reconnect-timeout', '<duration>', 'how long failed members are kept before they are reaped (default: 24h)'],
   ['tombstone-timeout', '<duration>', 'how long left members are kept before they are reaped (default: 24h)'],
   ['broadcast-timeout', '<duration>', 'longest wait for a leave or force-leave broadcast (default: 5s)'],
@@ -279,17 +282,36 @@ async function runAgent(flags: Record<string, unknown>, configPaths: readonly st
   out.ui('Starting shoal agent RPC...');
   // Service discovery (docs/catalog.md): the agent's own services from the config files, the
   // Consul-compatible HTTP API and DNS over the gossiped catalog.
-  const services = new AgentServices(live);
-  for (const def of config.services) {
+  let store: ServiceStore | undefined;
+  if (config.dataDir !== undefined) {
     try {
-      services.registerService(def);
+      store = new ServiceStore(config.dataDir, (message) => log('WARN', message));
     } catch (err) {
       await rpc.close();
       await live.shutdown();
-      fail(`service ${JSON.stringify(def.service.ID)}: ${err instanceof Error ? err.message : String(err)}`);
+      fail(err instanceof Error ? err.message : String(err));
     }
   }
+  const services = new AgentServices(live, store);
+  try {
+    services.registerConfigServices(config.services);
+  } catch (err) {
+    services.stop();
+    await rpc.close();
+    await live.shutdown();
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  const restored = services.restorePersisted();
+  if (restored.services + restored.checks > 0) log('INFO', `agent: restored ${restored.services} service(s) and ${restored.checks} check(s) from ${config.dataDir ?? ''}`);
   const httpApi = new HttpApi(live, services);
+  let current = config;
+  // SIGHUP and PUT /v1/agent/reload (shoal reload): the files again; null, or what went wrong.
+  const reloadNow = (): string | null => {
+    const r = reload(current, flags, configPaths, live, scripts, services, out, log);
+    current = r.config;
+    return r.error;
+  };
+  httpApi.onReload = reloadNow;
   const dns = new DnsServer(() => live.node.catalog, live);
   // An address the user set must work; a default one already taken (several agents on one host,
   // as `shoal demo` runs them) is skipped with a warning naming the flag that moves it.
@@ -368,13 +390,12 @@ async function runAgent(flags: Record<string, unknown>, configPaths: readonly st
 
   // handleSignals: the first SIGINT/SIGTERM decides between a graceful leave and a plain exit;
   // any signal while leaving exits at once.
-  let current = config;
   let leaving = false;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP'): void => {
     if (leaving) process.exit(1);
     out.ui(`Caught signal: ${SIGNAL_NAMES[signal]}`);
     if (signal === 'SIGHUP') {
-      current = reload(current, flags, configPaths, live, scripts, out, log);
+      reloadNow();
       return;
     }
     const graceful = signal === 'SIGINT' ? !current.skipLeaveOnInterrupt : current.leaveOnTerminate;
@@ -430,8 +451,10 @@ async function retryJoin(
 }
 
 /**
- * handleReload: the flags and files again; a bad result keeps the old settings. The log level,
- * the handler scripts and the tags change (the tags from the tags file when there is one).
+ * handleReload: the flags and files again; a bad result keeps the old settings (and the old
+ * service definitions). The log level, the handler scripts and the tags change (the tags from
+ * the tags file when there is one), and the files' services are brought in line (consul reload;
+ * services registered through the API are left alone). Addresses and the data dir stay.
  */
 function reload(
   previous: ResolvedAgent,
@@ -439,21 +462,28 @@ function reload(
   configPaths: readonly string[],
   agent: Agent,
   scripts: ScriptEventHandler,
+  services: AgentServices,
   out: Output,
   log: (level: LogLevel, message: string) => void,
-): ResolvedAgent {
+): { config: ResolvedAgent; error: string | null } {
   out.ui('Reloading configuration...');
   let next: ResolvedAgent;
   try {
     next = load(flags, configPaths);
   } catch (err) {
-    out.ui(`Failed to reload configs: ${err instanceof Error ? err.message : String(err)}`);
-    return previous;
+    const message = err instanceof Error ? err.message : String(err);
+    out.ui(`Failed to reload configs: ${message}`);
+    log('ERR', `agent: Failed to reload configs (keeping the previous configuration and service definitions): ${message}`);
+    return { config: previous, error: message };
   }
   out.minLevel = parseLogLevel(next.agent.logLevel) ?? out.minLevel;
   scripts.updateScripts(next.scripts);
   void agent.setTags(next.agent.tags).then((error) => {
     if (error !== null) log('ERR', `agent: Failed to update tags: ${error}`);
   });
-  return next;
+  const outcome = services.reloadConfigServices(next.services);
+  const list = (ids: string[]): string => `[${ids.join(' ')}]`;
+  log('INFO', `agent: reloaded service definitions: added ${list(outcome.added)}, updated ${list(outcome.updated)}, removed ${list(outcome.removed)}`);
+  for (const e of outcome.errors) log('ERR', `agent: reload: ${e}`);
+  return { config: next, error: outcome.errors.length > 0 ? outcome.errors.join('; ') : null };
 }

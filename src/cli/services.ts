@@ -1,6 +1,7 @@
 // `shoal services` and `shoal checks`: clients of a running agent's Consul-compatible HTTP API
 // (docs/catalog.md). `services` lists the catalog; `services register FILE|flags` and
-// `services deregister ID` change the agent's own services (as `consul services register`).
+// `services deregister ID` change the agent's own services (as `consul services register`);
+// `reload` makes the agent read its config files again (as `consul reload`).
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ClientCommand, CommandError, columnize, output, repeatable, runCommand } from './commands/common.js';
@@ -150,4 +151,21 @@ export function registerServices(program: Command): void {
     }),
   );
   program.addCommand(checks);
+
+  // consul reload: the agent reads its config files again, as on SIGHUP (PUT /v1/agent/reload).
+  const reload = new ClientCommand('reload')
+    .summary("make the agent reload its config files (service definitions, tags, handlers, log level)")
+    .description(
+      'Asks a running agent to read its config files again, as SIGHUP does (consul reload): service definitions ' +
+        'added to the files register, removed ones deregister, changed ones update; services registered through ' +
+        'the HTTP API stay. A bad file is reported and the agent keeps its previous configuration.',
+    );
+  withHttpFlags(reload).action((flags: HttpFlags, self: Command) =>
+    runCommand(self, async () => {
+      await call(flags, 'PUT', '/v1/agent/reload');
+      output('Configuration reload triggered');
+      return 0;
+    }),
+  );
+  program.addCommand(reload);
 }

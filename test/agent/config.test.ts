@@ -270,3 +270,11 @@ describe('files the agent writes back', () => {
     }
   });
 });
+
+test('data_dir (Consul) from a file, -data-dir from a flag over it; none by default', () => {
+  assert.equal(decodeConfig('/etc/shoal/d.json', JSON.stringify({ data_dir: '/var/lib/shoal' })).dataDir, '/var/lib/shoal');
+  const fromBoth = resolveSettings(decodeConfig('/etc/shoal/d.json', JSON.stringify({ data_dir: '/var/lib/shoal' })), settingsFromFlags({ 'data-dir': '/tmp/d' }), host());
+  assert.equal(fromBoth.dataDir, '/tmp/d');
+  assert.equal(resolveSettings({}, {}, host()).dataDir, undefined);
+  assert.match(errorOf(() => decodeConfig('/etc/shoal/d.json', JSON.stringify({ data_dir: 5 }))), /^\/etc\/shoal\/d\.json: field "data_dir": expected a string, got 5$/);
+});
