@@ -27,6 +27,7 @@
 import { NodeStateType } from '../../src/protocol/node-state.js';
 import type { Serf } from '../../src/cluster/serf.js';
 import type { ShoalNode } from '../../src/catalog/node.js';
+import type { GossipConfig } from '../../src/catalog/gossip.js';
 import { SeededRng } from '../../src/protocol/rng.js';
 import { suspicionBounds } from '../../src/protocol/timing.js';
 import { PROFILES, type ConfigInput } from '../../src/protocol/config.js';
@@ -44,6 +45,8 @@ export interface RunOptions {
   readonly seed?: number;
   /** Memberlist settings the file cannot set (tests: testOnlyDisableRefutation). */
   readonly memberlistOverrides?: Partial<Omit<ConfigInput, 'name' | 'advertise' | 'profile'>>;
+  /** Catalog gossip settings the file cannot set (tests: a catalog that cannot spread). */
+  readonly catalogGossip?: Partial<GossipConfig>;
 }
 
 export interface FaultWindow {
@@ -138,7 +141,7 @@ export class ScenarioRun {
       this.cluster = new SerfCluster(clusterOptions);
       this.catalog = null;
     } else {
-      const cluster = new CatalogCluster(clusterOptions);
+      const cluster = new CatalogCluster({ ...clusterOptions, ...(options.catalogGossip === undefined ? {} : { gossip: options.catalogGossip }) });
       this.cluster = cluster;
       this.catalog = new CatalogWorkload(scenario.catalog, { cluster, phase: this.phase, get now() { return cluster.now; }, nodeName: (i) => this.nodeName(i) }, n);
     }
