@@ -45,6 +45,8 @@ export interface CatalogProgress {
   readonly catalogMessages: number;
   readonly catalogBytes: number;
   readonly alivePeersMin: number;
+  /** The first few missing pairs: what the observer holds, what the subject has. */
+  readonly examples: readonly string[];
 }
 
 function progressOf(cluster: CatalogCluster, sinceMs: number): CatalogProgress {
@@ -52,12 +54,19 @@ function progressOf(cluster: CatalogCluster, sinceMs: number): CatalogProgress {
   let completeNodes = 0;
   let missingPairs = 0;
   const missing = new Map<string, number>();
+  const examples: string[] = [];
   for (const observer of live) {
     let complete = true;
     for (const subject of live) {
       if (observer.engine.catalog.version(subject.name) === subject.engine.local.version) continue;
       complete = false;
       missingPairs++;
+      if (examples.length < 4) {
+        const g = observer.engine.gossip;
+        examples.push(`${observer.name} holds ${subject.name} at ${observer.engine.catalog.version(subject.name)}, its own is ${subject.engine.local.version} `
+          + `(held by itself ${subject.engine.catalog.version(subject.name)}); observer: ae ${g.stats.antiEntropyRounds}, in ${g.stats.messagesIn}, applied ${g.stats.statesApplied}, `
+          + `stale ${g.stats.statesStale}, peers ${observer.engine.peers().length}, subject a peer ${observer.engine.peers().includes(subject.name)}`);
+      }
       missing.set(subject.name, (missing.get(subject.name) ?? 0) + 1);
     }
     if (complete) completeNodes++;
@@ -70,6 +79,7 @@ function progressOf(cluster: CatalogCluster, sinceMs: number): CatalogProgress {
     catalogMessages: cluster.hosts.reduce((s, h) => s + h.engine.gossip.stats.messagesOut, 0),
     catalogBytes: cluster.hosts.reduce((s, h) => s + h.engine.gossip.stats.bytesOut, 0),
     alivePeersMin: live.reduce((m, h) => Math.min(m, h.engine.peers().length), Infinity),
+    examples,
   };
 }
 
