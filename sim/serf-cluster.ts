@@ -4,12 +4,12 @@
 import type { Address } from '../src/protocol/address.js';
 import type { ProfileName } from '../src/protocol/config.js';
 import type { ConfigInput } from '../src/protocol/config.js';
-import { Serf, type SerfEvent } from '../src/cluster/serf.js';
+import { Serf, type SerfEnv, type SerfEvent } from '../src/cluster/serf.js';
 import type { SerfConfigInput } from '../src/cluster/config.js';
 import { statusName, type MemberStatusName } from '../src/cluster/member.js';
 import { SimHost } from './host.js';
 import type { LatencyModel } from './network.js';
-import { SimClusterBase } from './cluster-base.js';
+import { SimClusterBase, type ClusterEngine } from './cluster-base.js';
 import { simAddress } from './cluster.js';
 import type { MemberStateObserver } from '../src/protocol/memberlist.js';
 import { replaySnapshot, Snapshotter, type SnapshotWrite } from '../src/cluster/snapshot.js';
@@ -45,7 +45,12 @@ interface SnapshotFile {
   buffered: string[];
 }
 
-export class SerfCluster extends SimClusterBase<Serf> {
+/**
+ * What the Serf clusters share, whatever engine a host runs: a bare Serf agent (SerfCluster) or a
+ * shoal node, Serf plus the gossiped catalog (CatalogCluster in catalog-cluster.ts). `serfOf`
+ * reaches the Serf layer inside the engine.
+ */
+export abstract class SerfClusterOf<E extends ClusterEngine> extends SimClusterBase<E> {
   readonly events: RecordedSerfEvent[] = [];
   /** Sees every event as it is recorded, while the emitting agent runs (a story answers queries here). */
   onEvent?: (recorded: RecordedSerfEvent) => void;
@@ -59,7 +64,13 @@ export class SerfCluster extends SimClusterBase<Serf> {
    * lets a second agent claim a name already taken (the name-conflict story); `host(name)` keeps
    * answering with the first.
    */
-  addNode(name = `node-${this.hosts.length}`, index?: number): SimHost<Serf> {
+  /** The Serf layer of an engine. */
+  abstract serfOf(engine: E): Serf;
+
+  /** A fresh engine from the Serf settings and environment this cluster computed. */
+  protected abstract buildEngine(input: SerfConfigInput, env: SerfEnv): E;
+
+  addNode(name = `node-${this.hosts.length}`, index?: number): SimHost<E> {
     if (this.byName.has(name) && index === undefined) throw new Error(`a node named ${name} already exists`);
     return this.addHost(name, simAddress(index ?? this.hosts.length), this.options.logLines);
   }
@@ -92,11 +103,11 @@ export class SerfCluster extends SimClusterBase<Serf> {
     return restored === undefined ? { snapshot: { snapshotter, write } } : { snapshot: { snapshotter, write }, restored };
   }
 
-  protected makeEngine(name: string, address: Address): Serf {
+  protected makeEngine(name: string, address: Address): E {
     const o = this.options;
     const perNode = o.perNode?.(name) ?? {};
     const { memberlist: perNodeMemberlist, ...perNodeSerf } = perNode;
-    return new Serf(
+    return this.buildEngine(
       {
         ...o.serf,
         ...perNodeSerf,
@@ -117,11 +128,16 @@ export class SerfCluster extends SimClusterBase<Serf> {
   }
 
   serf(name: string): Serf {
-    return this.host(name).engine;
+    return this.serfOf(this.host(name).engine);
+  }
+
+  /** Drives `name`'s Serf layer and carries out what it asked for. */
+  actSerf<T>(name: string, run: (serf: Serf, nowMs: number) => T): T {
+    return this.act(name, (engine, now) => run(this.serfOf(engine), now));
   }
 
   join(name: string, seeds: readonly string[], ignoreOld = false, done?: (numSuccess: number, errors: string[]) => void): void {
-    this.act(name, (serf, now) => serf.join(now, seeds.map((s) => this.host(s).address), ignoreOld, done));
+    this.actSerf(name, (serf, now) => serf.join(now, seeds.map((s) => this.host(s).address), ignoreOld, done));
   }
 
   /** Adds `n` agents, each joining through the first, `staggerMs` apart. */
@@ -139,21 +155,21 @@ export class SerfCluster extends SimClusterBase<Serf> {
    * (Memberlist.preloadMembers, as SimCluster.formConverged), so a run can begin from a big
    * formed cluster without replaying the broadcast storm of its formation.
    */
-  formConverged(names: readonly string[]): SimHost<Serf>[] {
+  formConverged(names: readonly string[]): SimHost<E>[] {
     const added = names.map((name) => this.addNode(name));
     const states = added.map((h) => {
-      const self = h.engine.memberlist.localNode();
+      const self = this.serfOf(h.engine).memberlist.localNode();
       return { Name: self.name, Addr: self.addr, Port: self.port, Meta: self.meta, Incarnation: self.incarnation, State: 0, Vsn: Uint8Array.from(self.vsn) };
     });
     for (const h of added) {
-      h.engine.memberlist.preloadMembers(this.now, states);
+      this.serfOf(h.engine).memberlist.preloadMembers(this.now, states);
       h.flush();
     }
     return added;
   }
 
-  override running(): SimHost<Serf>[] {
-    return this.hosts.filter((h) => h.running && h.engine.currentState !== 'shutdown');
+  override running(): SimHost<E>[] {
+    return this.hosts.filter((h) => h.running && this.serfOf(h.engine).currentState !== 'shutdown');
   }
 
   /** `observer`'s view of `subject`'s status (undefined: not a member there). */
@@ -175,5 +191,16 @@ export class SerfCluster extends SimClusterBase<Serf> {
   /** Events `observer` saw, oldest first, optionally of one type. */
   eventsAt(observer: string, type?: SerfEvent['type']): SerfEvent[] {
     return this.events.filter((e) => e.observer === observer && (type === undefined || e.event.type === type)).map((e) => e.event);
+  }
+}
+
+/** A cluster of bare Serf agents. */
+export class SerfCluster extends SerfClusterOf<Serf> {
+  serfOf(engine: Serf): Serf {
+    return engine;
+  }
+
+  protected buildEngine(input: SerfConfigInput, env: SerfEnv): Serf {
+    return new Serf(input, env);
   }
 }

@@ -6,7 +6,7 @@
 // check's change takes to reach every node.
 //
 // Entry point: `catalogExperiment` (an Experiment), or `node dist/sim/experiments/catalog.js
-// [--quick | --nodes N] [--seed N] [--json]` on its own.
+// [--quick | --nodes N] [--seed N] [--json] [--progress]` on its own (--progress: how far from a full catalog, every virtual second, on stderr).
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CatalogCluster, simCheck, simService } from '../catalog-cluster.js';
@@ -33,12 +33,63 @@ function networkBytes(cluster: CatalogCluster): number {
   return s.bytesSent + s.streamBytes;
 }
 
-function runUntil(cluster: CatalogCluster, done: () => boolean, what: string, rss: RssSampler): number {
+/** Progress of the full-catalog phase, for `--progress` (stderr): how far from a full catalog everywhere. */
+export interface CatalogProgress {
+  readonly virtualSeconds: number;
+  /** Running nodes that hold every running node's current entry. */
+  readonly completeNodes: number;
+  /** (observer, subject) pairs where the observer lacks the subject's current entry. */
+  readonly missingPairs: number;
+  /** The subjects most often missing, with how many observers lack them. */
+  readonly mostMissing: ReadonlyArray<readonly [string, number]>;
+  readonly catalogMessages: number;
+  readonly catalogBytes: number;
+  readonly alivePeersMin: number;
+  /** The first few missing pairs: what the observer holds, what the subject has. */
+  readonly examples: readonly string[];
+}
+
+function progressOf(cluster: CatalogCluster, sinceMs: number): CatalogProgress {
+  const live = cluster.running();
+  let completeNodes = 0;
+  let missingPairs = 0;
+  const missing = new Map<string, number>();
+  const examples: string[] = [];
+  for (const observer of live) {
+    let complete = true;
+    for (const subject of live) {
+      if (observer.engine.catalog.version(subject.name) === subject.engine.local.version) continue;
+      complete = false;
+      missingPairs++;
+      if (examples.length < 4) {
+        const g = observer.engine.gossip;
+        examples.push(`${observer.name} holds ${subject.name} at ${observer.engine.catalog.version(subject.name)}, its own is ${subject.engine.local.version} `
+          + `(held by itself ${subject.engine.catalog.version(subject.name)}); observer: ae ${g.stats.antiEntropyRounds}, in ${g.stats.messagesIn}, applied ${g.stats.statesApplied}, `
+          + `stale ${g.stats.statesStale}, peers ${observer.engine.peers().length}, subject a peer ${observer.engine.peers().includes(subject.name)}`);
+      }
+      missing.set(subject.name, (missing.get(subject.name) ?? 0) + 1);
+    }
+    if (complete) completeNodes++;
+  }
+  return {
+    virtualSeconds: (cluster.now - sinceMs) / 1000,
+    completeNodes,
+    missingPairs,
+    mostMissing: [...missing].sort((a, b) => b[1] - a[1]).slice(0, 3),
+    catalogMessages: cluster.hosts.reduce((s, h) => s + h.engine.gossip.stats.messagesOut, 0),
+    catalogBytes: cluster.hosts.reduce((s, h) => s + h.engine.gossip.stats.bytesOut, 0),
+    alivePeersMin: live.reduce((m, h) => Math.min(m, h.engine.peers().length), Infinity),
+    examples,
+  };
+}
+
+function runUntil(cluster: CatalogCluster, done: () => boolean, what: string, rss: RssSampler, onStep?: () => void): number {
   const start = cluster.now;
   while (!done()) {
     if (cluster.now - start >= LIMIT_MS) throw new Error(`${what}: not within ${LIMIT_MS / 1000} virtual seconds`);
     cluster.run(STEP_MS);
     rss.sample();
+    onStep?.();
   }
   return cluster.now - start;
 }
@@ -60,10 +111,11 @@ export interface CatalogRow {
   readonly peakRssMiB: number;
 }
 
-export function runCatalog(nodes: number, seed: number): CatalogRow {
+export function runCatalog(nodes: number, seed: number, progress?: (p: CatalogProgress) => void): CatalogRow {
   const watch = new Stopwatch();
   const rss = new RssSampler();
-  const cluster = new CatalogCluster({ seed });
+  // Events are not kept (a million member-joins at 1,000 nodes); the catalog engines see them all the same.
+  const cluster = new CatalogCluster({ seed, recordEvents: false });
   cluster.grow(nodes, 10);
   const formMs = runUntil(cluster, () => cluster.running().every((h) => h.engine.peers().length === nodes - 1), 'membership', rss) + nodes * 10;
 
@@ -82,7 +134,12 @@ export function runCatalog(nodes: number, seed: number): CatalogRow {
       cluster.register(h.name, simService(id, `svc-${i}`, 8000 + i), [simCheck(`check-${id}`, 'passing', id)]);
     }
   }
-  const convergeMs = runUntil(cluster, () => fullCatalogEverywhere(cluster), 'full catalog', rss);
+  const registeredMs = cluster.now;
+  let steps = 0;
+  const report = progress === undefined ? undefined : () => {
+    if (++steps % 2 === 0) progress(progressOf(cluster, registeredMs));
+  };
+  const convergeMs = runUntil(cluster, () => fullCatalogEverywhere(cluster), 'full catalog', rss, report);
   const convergeBytes = networkBytes(cluster) - bytes0;
   const catalogBytes = cluster.hosts.reduce((s, h) => s + h.engine.gossip.stats.bytesOut, 0) - catalogBytes0;
   const full = cluster.node('node-0').catalog.instances('svc-0').length;
@@ -120,9 +177,9 @@ export function runCatalog(nodes: number, seed: number): CatalogRow {
 export const catalogExperiment: Experiment = {
   name: 'catalog',
   summary: `N nodes × ${SERVICES_PER_NODE} services: time to a full catalog at every node, bytes per node per second`,
-  run(options: ExperimentOptions & { readonly nodes?: number }): ExperimentReport {
+  run(options: ExperimentOptions & { readonly nodes?: number; readonly progress?: (p: CatalogProgress) => void }): ExperimentReport {
     const nodes = options.nodes ?? (options.quick ? 100 : 1_000);
-    const r = runCatalog(nodes, options.seed);
+    const r = runCatalog(nodes, options.seed, options.progress);
     const text = [
       `catalog: ${nodes} nodes × ${SERVICES_PER_NODE} services (each with a check) registered at once (seed ${options.seed})`,
       table(
@@ -150,8 +207,15 @@ export const catalogExperiment: Experiment = {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, seed: { type: 'string', default: '1' }, json: { type: 'boolean', default: false }, nodes: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean', default: false }, seed: { type: 'string', default: '1' }, json: { type: 'boolean', default: false }, nodes: { type: 'string' },
+      progress: { type: 'boolean', default: false },
+    },
   });
-  const report = catalogExperiment.run({ seed: Number(values.seed), quick: values.quick === true, ...(values.nodes === undefined ? {} : { nodes: Number(values.nodes) }) });
+  const report = catalogExperiment.run({
+    seed: Number(values.seed), quick: values.quick === true, ...(values.nodes === undefined ? {} : { nodes: Number(values.nodes) }),
+    // Every virtual second while the catalog fills: complete nodes, missing pairs, catalog messages (stderr).
+    ...(values.progress === true ? { progress: (p: CatalogProgress) => console.error(JSON.stringify(p)) } : {}),
+  });
   console.log(values.json === true ? JSON.stringify(report.json) : report.text);
 }

@@ -9,7 +9,7 @@ import { SeededRng } from '../../src/protocol/rng.js';
 import type { LatencyModel } from '../network.js';
 import {
   METRIC_NAMES, type ActionSpec, type Assertion, type FaultSpec, type LinkRule, type MetricName, type NodeSet, type Predicate,
-  type Scenario, type StartMode, type StateName, type TimelineEntry,
+  type Scenario, type ServiceSpec, type StartMode, type StateName, type TimelineEntry, type CatalogSettings,
 } from './types.js';
 
 export class ScenarioError extends Error {
@@ -25,8 +25,13 @@ const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
 const TIMING_KEYS = Object.keys(PROFILES.lan) as Array<keyof Timings>;
 const STATE_NAMES: readonly StateName[] = ['alive', 'suspect', 'failed', 'left'];
 export const FAULT_KINDS = ['partition', 'one-way', 'isolate', 'flap', 'loss', 'duplicate', 'reorder', 'latency', 'pause', 'slow'] as const;
-export const ACTION_KINDS = ['crash', 'restart', 'join', 'leave', 'tags', 'event', 'query'] as const;
-const TOP_KEYS = ['name', 'description', 'seed', 'nodes', 'start', 'profile', 'timing', 'latency', 'links', 'duration', 'heal', 'check', 'falsePositives', 'timeline', 'assertions'];
+export const CATALOG_ACTION_KINDS = ['register', 'deregister', 'check-flap'] as const;
+export const ACTION_KINDS = ['crash', 'restart', 'join', 'leave', 'tags', 'event', 'query', ...CATALOG_ACTION_KINDS] as const;
+const TOP_KEYS = [
+  'name', 'description', 'seed', 'nodes', 'start', 'profile', 'timing', 'latency', 'links', 'duration', 'heal', 'check', 'falsePositives', 'catalog',
+  'timeline', 'assertions',
+];
+const CHECK_STATES = ['passing', 'warning', 'critical'] as const;
 
 export function loadScenarioFile(file: string): Scenario {
   let text: string;
@@ -220,12 +225,100 @@ class Checker {
       const fp = this.entries(top.get('falsePositives'), 'falsePositives', ['max']);
       falsePositivesMax = this.number(fp.get('max'), 'falsePositives.max', 0, 1e9, true);
     }
+    const catalogNode = top.get('catalog');
+    const initial = catalogNode === undefined ? [] : this.catalogServices(catalogNode);
     const timeline = top.has('timeline') ? this.timeline(top.get('timeline'), healAtMs) : [];
+    const catalog = this.catalogSettings(catalogNode, initial, timeline, healWithinMs);
     const assertions = top.has('assertions') ? this.assertions(top.get('assertions'), healAtMs) : [];
+    if (catalog === null) {
+      const a = assertions.find((x) => x.kind !== 'metric' && x.predicate.kind === 'catalog-converged');
+      if (a !== undefined) throw new ScenarioError(this.file, a.line, "catalog-converged: expected a scenario with the catalog (a 'catalog:' key or register/deregister/check-flap entries)");
+    }
     return {
       file: this.file, name, description, seed, nodeCount: this.nodeCount, nodeNames: this.nodeNames, start, startMode,
-      profile: profile as ProfileName, timing, latency, links, healAtMs, healWithinMs, checkEveryMs, falsePositivesMax, timeline, assertions,
+      profile: profile as ProfileName, timing, latency, links, healAtMs, healWithinMs, checkEveryMs, falsePositivesMax, timeline, assertions, catalog,
     };
+  }
+
+  // ---------------------------------------------------------------- the catalog
+
+  /** `catalog: { services: [...] }`'s services (checked before the timeline, which may name their IDs). */
+  private catalogServices(node: Any): ServiceSpec[] {
+    if (isScalar(node) && node.value === true) return [];
+    const c = this.entries(node, 'catalog', ['within', 'services']);
+    const list = c.get('services');
+    if (list === undefined) return [];
+    if (!isSeq(list)) this.fail(list, 'catalog.services: expected a list of services (a name, or {name, id, port, tags, checks})');
+    const out = (list.items as Node[]).map((item) => this.service(item, 'catalog.services[]'));
+    const ids = new Set<string>();
+    for (const [k, spec] of out.entries()) {
+      if (ids.has(spec.id)) this.fail(list.items[k] as Node, `catalog.services[]: service ID '${spec.id}' twice; give each an 'id' of its own`);
+      ids.add(spec.id);
+    }
+    return out;
+  }
+
+  /**
+   * The catalog settings, or null when the scenario has no catalog. The timeline's catalog
+   * entries must name services and checks that a `register` (or catalog.services) declares.
+   */
+  private catalogSettings(node: Any, initial: readonly ServiceSpec[], timeline: readonly TimelineEntry[], healWithinMs: number): CatalogSettings | null {
+    const catalogEntries = timeline.filter((e) => e.action !== undefined && (CATALOG_ACTION_KINDS as readonly string[]).includes(e.action.kind));
+    if (node === undefined && catalogEntries.length === 0) return null;
+    const declared = [...initial, ...timeline.flatMap((e) => (e.action?.kind === 'register' ? [e.action.service] : []))];
+    for (const e of catalogEntries) {
+      const a = e.action as ActionSpec;
+      if (a.kind === 'deregister' && !declared.some((s) => s.id === a.serviceId)) {
+        throw new ScenarioError(this.file, e.line, `deregister.service: no register entry (or catalog.services) declares a service with ID '${a.serviceId}'`);
+      }
+      if (a.kind === 'check-flap' && !declared.some((s) => s.checks.some((c) => c.id === a.checkId))) {
+        throw new ScenarioError(this.file, e.line, `check-flap.check: no register entry (or catalog.services) declares a check with ID '${a.checkId}'`);
+      }
+    }
+    let withinMs = healWithinMs;
+    if (node !== undefined && !(isScalar(node) && node.value === true)) {
+      const c = this.entries(node, 'catalog', ['within', 'services']);
+      if (c.has('within')) withinMs = this.duration(c.get('within'), 'catalog.within');
+    }
+    return { withinMs, initial };
+  }
+
+  /** A service: its name as text, or {name, id, port, tags, checks}; checks are TTL checks, an ID or {id, status}. */
+  private service(node: Any, what: string): ServiceSpec {
+    if (isScalar(node)) {
+      const name = this.string(node, what);
+      return { id: name, name, port: 0, tags: [], checks: [] };
+    }
+    const m = this.entries(node, what, ['name', 'id', 'port', 'tags', 'checks']);
+    if (!m.has('name')) this.fail(node, `${what}: missing 'name'`);
+    const name = this.string(m.get('name'), `${what}.name`);
+    const id = m.has('id') ? this.string(m.get('id'), `${what}.id`) : name;
+    const port = m.has('port') ? this.number(m.get('port'), `${what}.port`, 0, 65_535, true) : 0;
+    let tags: string[] = [];
+    if (m.has('tags')) {
+      const t = m.get('tags');
+      if (!isSeq(t)) this.fail(t, `${what}.tags: expected a list of texts`);
+      tags = (t.items as Node[]).map((x) => this.string(x, `${what}.tags[]`));
+    }
+    const checks: Array<ServiceSpec['checks'][number]> = [];
+    if (m.has('checks')) {
+      const list = m.get('checks');
+      if (!isSeq(list)) this.fail(list, `${what}.checks: expected a list of TTL checks (an ID, or {id, status})`);
+      for (const item of list.items as Node[]) {
+        let check: ServiceSpec['checks'][number];
+        if (isScalar(item)) check = { id: this.string(item, `${what}.checks[]`), status: 'passing' };
+        else {
+          const c = this.entries(item, `${what}.checks[]`, ['id', 'status']);
+          if (!c.has('id')) this.fail(item, `${what}.checks[]: missing 'id'`);
+          const status = c.has('status') ? this.scalar(c.get('status')) : 'passing';
+          if (!(CHECK_STATES as readonly unknown[]).includes(status)) this.fail(c.get('status'), `${what}.checks[].status: expected one of ${CHECK_STATES.join(', ')}`);
+          check = { id: this.string(c.get('id'), `${what}.checks[].id`), status: status as (typeof CHECK_STATES)[number] };
+        }
+        if (checks.some((x) => x.id === check.id)) this.fail(item, `${what}.checks: check ID '${check.id}' twice`);
+        checks.push(check);
+      }
+    }
+    return { id, name, port, tags, checks };
   }
 
   private start(node: Any): { start: NodeSet; startMode: StartMode } {
@@ -316,7 +409,13 @@ class Checker {
       }
       return { line, atMs, endMs, label, fault: this.fault(kind as (typeof FAULT_KINDS)[number], body) };
     }
-    if (e.has('for')) this.fail(e.get('for'), `for: '${kind}' happens at one moment; 'for' belongs to faults (${FAULT_KINDS.join(', ')})`);
+    if (kind === 'check-flap') {
+      // A window, like a fault: until the heal unless `for` ends it sooner.
+      const forMs = e.has('for') ? Math.min(healAtMs - atMs, this.duration(e.get('for'), 'for')) : healAtMs - atMs;
+      if (forMs <= 0) this.fail(e.get('for'), 'for: expected a positive duration');
+      return { line, atMs, label, action: this.checkFlap(body, forMs) };
+    }
+    if (e.has('for')) this.fail(e.get('for'), `for: '${kind}' happens at one moment; 'for' belongs to faults (${FAULT_KINDS.join(', ')}) and check-flap`);
     return { line, atMs, label, action: this.action(kind as (typeof ACTION_KINDS)[number], body, healAtMs - atMs) };
   }
 
@@ -390,8 +489,28 @@ class Checker {
     }
   }
 
+  private checkFlap(node: Node, forMs: number): ActionSpec {
+    const m = this.entries(node, 'check-flap', ['nodes', 'check', 'every']);
+    if (!m.has('nodes') || !m.has('check')) this.fail(node, "check-flap: expected 'nodes' and 'check' (a TTL check's ID), and 'every' (default 2s)");
+    const everyMs = m.has('every') ? this.duration(m.get('every'), 'check-flap.every') : 2_000;
+    if (everyMs < 10) this.fail(m.get('every'), 'check-flap.every: expected at least 10ms');
+    return { kind: 'check-flap', nodes: this.nodes(m.get('nodes'), 'check-flap.nodes'), checkId: this.string(m.get('check'), 'check-flap.check'), everyMs, forMs };
+  }
+
   private action(kind: (typeof ACTION_KINDS)[number], node: Node, untilHealMs: number): ActionSpec {
     switch (kind) {
+      case 'check-flap':
+        throw new Error('check-flap is parsed by checkFlap');
+      case 'register': {
+        const m = this.entries(node, 'register', ['nodes', 'service']);
+        if (!m.has('nodes') || !m.has('service')) this.fail(node, "register: expected 'nodes' and 'service' (a name, or {name, id, port, tags, checks})");
+        return { kind, nodes: this.nodes(m.get('nodes'), 'register.nodes'), service: this.service(m.get('service'), 'register.service') };
+      }
+      case 'deregister': {
+        const m = this.entries(node, 'deregister', ['nodes', 'service']);
+        if (!m.has('nodes') || !m.has('service')) this.fail(node, "deregister: expected 'nodes' and 'service' (the service's ID)");
+        return { kind, nodes: this.nodes(m.get('nodes'), 'deregister.nodes'), serviceId: this.string(m.get('service'), 'deregister.service') };
+      }
       case 'crash':
       case 'leave':
         return { kind, nodes: this.nodes(node, kind) };
@@ -498,7 +617,8 @@ class Checker {
       const v = node.value;
       if (v === 'converged') return { kind: 'converged' };
       if (v === 'false-positive') return { kind: 'false-positive' };
-      this.fail(node, "predicate: expected converged, false-positive, {seen: {...}} or {delivered: NAME}");
+      if (v === 'catalog-converged') return { kind: 'catalog-converged' };
+      this.fail(node, "predicate: expected converged, catalog-converged, false-positive, {seen: {...}} or {delivered: NAME}");
     }
     const m = this.entries(node, 'predicate', ['seen', 'delivered']);
     if (m.size !== 1) this.fail(node, 'predicate: expected one of seen, delivered');

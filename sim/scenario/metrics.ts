@@ -74,7 +74,7 @@ export function computeMetrics(run: ScenarioRun) {
 
   const stats = { probes: 0, failedProbes: 0, indirectProbes: 0, suspicionsStarted: 0, refutations: 0, declaredDead: 0, pushPulls: 0 };
   for (const h of run.cluster.hosts) {
-    const m = h.engine.memberlist.stats;
+    const m = run.cluster.serfOf(h.engine).memberlist.stats;
     for (const k of Object.keys(stats) as Array<keyof typeof stats>) stats[k] += m[k];
   }
 
@@ -113,6 +113,41 @@ export function computeMetrics(run: ScenarioRun) {
       afterFaults,
     },
     queries: r.queries.map((q) => ({ name: q.name, from: q.from, atSeconds: round(q.atMs / 1000, 3), acks: q.acks, responses: q.responses, of: q.expected })),
+    // Only scenarios with the catalog have this key (the others' reports stay as they were).
+    ...(run.catalog === null ? {} : { catalog: catalogMetrics(run, seconds) }),
+  };
+}
+
+/**
+ * The catalog's figures: when every live catalog matched the truth after each catalog change and
+ * after the heal, and what the catalog's own messages cost (their payload bytes, without
+ * memberlist's framing; all traffic is in `traffic`).
+ */
+function catalogMetrics(run: ScenarioRun, seconds: number) {
+  const c = run.catalog;
+  if (c === null) return null;
+  const s = run.scenario;
+  const t = c.totals();
+  const full = c.changes.filter((x) => x.fullAtMs !== null).map((x) => ((x.fullAtMs as number) - x.atMs) / 1000);
+  const healAtMs = run.record.healAtMs;
+  return {
+    withinSeconds: round((s.catalog?.withinMs ?? 0) / 1000, 3),
+    convergedAtSeconds: c.convergedAtMs === null ? null : round(c.convergedAtMs / 1000, 3),
+    afterHealSeconds: c.convergedAtMs === null || healAtMs === null ? null : round((c.convergedAtMs - healAtMs) / 1000, 3),
+    fullCatalogSeconds: rounded(summarize(full)),
+    changes: c.changes.slice(0, 200).map((x) => ({
+      label: x.label, line: x.line, atSeconds: round(x.atMs / 1000, 3), fullAfterSeconds: x.fullAtMs === null ? null : round((x.fullAtMs - x.atMs) / 1000, 3),
+    })),
+    messages: t.messagesOut,
+    bytes: t.bytesOut,
+    messagesPerNodePerSecond: round(t.messagesOut / s.nodeCount / seconds, 2),
+    bytesPerNodePerSecond: round(t.bytesOut / s.nodeCount / seconds, 1),
+    publications: t.publications,
+    coalesced: t.coalesced,
+    antiEntropyRounds: t.antiEntropyRounds,
+    statesApplied: t.statesApplied,
+    statesStale: t.statesStale,
+    malformed: t.malformed,
   };
 }
 
@@ -128,5 +163,8 @@ export function metricValue(m: Metrics, name: MetricName): number | null {
     case 'messagesPerNodePerSecond': return m.traffic.messagesPerNodePerSecond.mean;
     case 'convergenceAfterHealSeconds': return m.convergence.afterHealSeconds;
     case 'eventDeliveryRatio': return m.dissemination.deliveryRatio;
+    case 'catalogConvergenceAfterHealSeconds': return m.catalog?.afterHealSeconds ?? null;
+    case 'catalogFullSecondsP99': return m.catalog?.fullCatalogSeconds.p99 ?? null;
+    case 'catalogBytesPerNodePerSecond': return m.catalog?.bytesPerNodePerSecond ?? null;
   }
 }

@@ -5,7 +5,8 @@
 // and count the rest.
 import { NodeStateType } from '../../src/protocol/node-state.js';
 import { INTERNAL_QUERY_PREFIX } from '../../src/cluster/serf.js';
-import type { RecordedSerfEvent, SerfCluster } from '../serf-cluster.js';
+import type { RecordedSerfEvent, SerfClusterOf } from '../serf-cluster.js';
+import type { ClusterEngine } from '../cluster-base.js';
 import type { FaultWindow, ScenarioRun } from './run.js';
 import { Phase, type ActionSpec, type Scenario, type TimelineEntry } from './types.js';
 import { UNKNOWN, type Transition, type ViewListener } from './views.js';
@@ -237,20 +238,20 @@ export class Recorder implements ViewListener {
 
   // ---------------------------------------------------------------- events and queries
 
-  fireEvent(cluster: SerfCluster, from: number, name: string): void {
+  fireEvent(cluster: SerfClusterOf<ClusterEngine>, from: number, name: string): void {
     const k = (this.eventSerial.get(name) ?? 0) + 1;
     this.eventSerial.set(name, k);
     const id = `${name}#${k}`;
     const ev: FiredEvent = { id, name, from: this.name(from), atMs: this.run.now, expected: this.liveCount(), deliveredAt: new Map() };
     this.record.events.push(ev);
     this.eventsById.set(id, ev);
-    cluster.act(this.name(from), (serf, now) => serf.userEvent(now, name, new TextEncoder().encode(id), false));
+    cluster.actSerf(this.name(from), (serf, now) => serf.userEvent(now, name, new TextEncoder().encode(id), false));
   }
 
-  fireQuery(cluster: SerfCluster, from: number, name: string): void {
+  fireQuery(cluster: SerfClusterOf<ClusterEngine>, from: number, name: string): void {
     const q: QueryRecord = { name, from: this.name(from), atMs: this.run.now, expected: this.liveCount(), acks: 0, responses: 0, doneAtMs: null };
     this.record.queries.push(q);
-    cluster.act(this.name(from), (serf, now) => serf.query(now, name, null, { requestAck: true }, {
+    cluster.actSerf(this.name(from), (serf, now) => serf.query(now, name, null, { requestAck: true }, {
       onAck: () => q.acks++,
       onResponse: () => q.responses++,
       onDone: () => {
@@ -265,7 +266,7 @@ export class Recorder implements ViewListener {
     return n;
   }
 
-  onSerfEvent(recorded: RecordedSerfEvent, _cluster: SerfCluster): void {
+  onSerfEvent(recorded: RecordedSerfEvent, _cluster: SerfClusterOf<ClusterEngine>): void {
     const e = recorded.event;
     if (e.type === 'query') {
       if (!e.query.name.startsWith(INTERNAL_QUERY_PREFIX)) e.query.respond(recorded.atMs, new TextEncoder().encode(recorded.observer));

@@ -66,6 +66,11 @@ export function textReport(result: RunResult, options: { readonly quiet?: boolea
   lines.push(`  failure declarations: ${m.falsePositives.declarations.expected} of failed nodes, ${m.falsePositives.declarations.network} across network faults, ${m.falsePositives.count} false positives`);
   lines.push(`  lifeguard: ${m.lifeguard.suspicions} suspicions, ${m.lifeguard.refutations} refutations`);
   lines.push(`  traffic per node: ${m.traffic.messagesPerNodePerSecond.mean} datagrams/s, ${m.traffic.bytesPerNodePerSecond.mean} bytes/s (p99 ${m.traffic.bytesPerNodePerSecond.p99})`);
+  if (m.catalog !== undefined && m.catalog !== null) {
+    const k = m.catalog;
+    lines.push(`  catalog: full at every node ${k.afterHealSeconds === null ? 'not reached' : `${k.afterHealSeconds}s`} after the heal; after each change p50 ${k.fullCatalogSeconds.p50 ?? '–'}s p99 ${k.fullCatalogSeconds.p99 ?? '–'}s (${k.changes.length} changes); `
+      + `${k.bytesPerNodePerSecond} catalog bytes/s per node, ${k.publications} publications (${k.coalesced} changes coalesced)`);
+  }
   if (m.queries.length > 0) lines.push(`  queries: ${m.queries.map((q) => `${q.name} ${q.responses}/${q.of} responses`).join(', ')}`);
   const c = m.convergence;
   lines.push(`  convergence: ${c.afterHealSeconds === null ? 'not reached' : `${c.afterHealSeconds}s after the heal`}${c.afterFaults.length > 0 ? `; after each fault: ${c.afterFaults.map((f) => `${f.fault} ${f.convergedAfterSeconds ?? '–'}s`).join(', ')}` : ''}`);

@@ -78,7 +78,25 @@ function checkersOf(run: ScenarioRun, m: Metrics): Verdict[] {
         + `${r.declarationCounts.expected} declarations of really failed nodes, ${r.declarationCounts.network} across network faults`,
       violations: r.falsePositives.slice(0, 20).map((d) => ({ atSeconds: round(d.atMs / 1000, 3), detail: `${d.observer} declared ${d.subject} failed${d.stalledObserver ? ' (the accuser had been paused or slow)' : ''}` })),
     },
+    ...catalogCheckerOf(run, m),
   ];
+}
+
+/** With the catalog: every live node's catalog matches the truth within catalog.within of the heal. */
+function catalogCheckerOf(run: ScenarioRun, m: Metrics): Verdict[] {
+  const c = run.catalog;
+  const cm = m.catalog;
+  if (c === null || cm === undefined || cm === null) return [];
+  const after = cm.afterHealSeconds;
+  const limit = cm.withinSeconds;
+  const passed = after !== null && limit !== null && after <= limit;
+  return [{
+    name: 'every live catalog matches the truth after the final heal', line: 0, passed,
+    detail: after !== null
+      ? `every live node's catalog matched ${after}s after the heal (limit ${limit}s): live nodes' services and check states, failed nodes critical, left nodes gone`
+      : `not matched ${round((run.now - run.scenario.healAtMs) / 1000, 3)}s after the heal (limit ${limit}s): ${c.lastComplete} live nodes hold the full catalog, `
+        + `${c.lastWrongPairs} (observer, node) pairs differ; ${c.lastMismatches.join('; ')}`,
+  }];
 }
 
 function assertionsOf(run: ScenarioRun, m: Metrics): Verdict[] {
@@ -106,6 +124,8 @@ function timelineOf(run: ScenarioRun) {
     suspicions: r.suspicions.slice(0, 1000).map((x) => ({ atSeconds: sec(x.atMs), node: x.node, by: x.by })),
     refutations: r.refutations.slice(0, 1000).map((x) => ({ atSeconds: sec(x.atMs), node: x.node })),
     samples: r.samples.map((x) => ({ atSeconds: sec(x.atMs), converged: x.converged, live: x.live, alive: x.alive, suspect: x.suspect, failed: x.failed, left: x.left })),
+    // With the catalog: how many live nodes held the full, correct catalog at each check that compared them.
+    ...(run.catalog === null ? {} : { catalogSamples: run.catalog.samples.map((x) => ({ atSeconds: sec(x.atMs), complete: x.complete, live: x.live })) }),
     nodeStates: Object.fromEntries(r.nodeStates.map((rle, i) => [run.scenario.nodeNames[i] as string, rle.map(([code, ms]): [string, number] => [code, sec(ms)])])) as Record<string, Array<[string, number]>>,
   };
 }

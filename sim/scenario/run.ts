@@ -6,8 +6,10 @@
 //   run.advanceTo(30_000);    // steps until virtual time 30 s (or the end)
 //   run.finished              // true once the heal has converged and every assertion is decided
 //   run.now                   // virtual ms; run.healAtMs: when the final heal comes
-//   run.cluster               // the SerfCluster: hosts (status running/paused/crashed), Serf
-//                             // engines (run.cluster.serf(name)), network, scheduler
+//   run.cluster               // the cluster: hosts (status running/paused/crashed), their Serf
+//                             // layers (run.cluster.serf(name)), network, scheduler; a SerfCluster,
+//                             // or with the catalog a CatalogCluster of shoal nodes
+//   run.catalog               // the catalog workload and checker (null without the catalog)
 //   run.faults                // fault windows so far: { kind, label, line, startMs, endMs, nodes, reachability }
 //                             // (endMs is the planned end while the fault is active)
 //   run.phase[i]              // node i's process: Phase.notStarted/running/paused/down/left (types.ts)
@@ -24,11 +26,15 @@
 // seed, and nothing here reads a clock (the wall time is measured by execute.ts).
 import { NodeStateType } from '../../src/protocol/node-state.js';
 import type { Serf } from '../../src/cluster/serf.js';
+import type { ShoalNode } from '../../src/catalog/node.js';
+import type { GossipConfig } from '../../src/catalog/gossip.js';
 import { SeededRng } from '../../src/protocol/rng.js';
 import { suspicionBounds } from '../../src/protocol/timing.js';
 import { PROFILES, type ConfigInput } from '../../src/protocol/config.js';
 import { ReceiveStalls } from '../receive-stall.js';
-import { SerfCluster } from '../serf-cluster.js';
+import { SerfCluster, type SerfClusterOf, type SerfClusterOptions } from '../serf-cluster.js';
+import { CatalogCluster } from '../catalog-cluster.js';
+import { CatalogWorkload, isCatalogAction } from './catalog-workload.js';
 import { NetworkFaults, type ActiveNetworkFault } from './network-faults.js';
 import { Recorder, type RunRecord } from './record.js';
 import { Phase, type ActionSpec, type Assertion, type FaultSpec, type NodeSet, type Predicate, type Scenario, type TimelineEntry } from './types.js';
@@ -39,6 +45,8 @@ export interface RunOptions {
   readonly seed?: number;
   /** Memberlist settings the file cannot set (tests: testOnlyDisableRefutation). */
   readonly memberlistOverrides?: Partial<Omit<ConfigInput, 'name' | 'advertise' | 'profile'>>;
+  /** Catalog gossip settings the file cannot set (tests: a catalog that cannot spread). */
+  readonly catalogGossip?: Partial<GossipConfig>;
 }
 
 export interface FaultWindow {
@@ -68,7 +76,8 @@ export interface AssertionOutcome {
 const MAX_NODE_SAMPLES = 2_000;
 
 export class ScenarioRun {
-  readonly cluster: SerfCluster;
+  readonly cluster: SerfClusterOf<Serf | ShoalNode>;
+  readonly catalog: CatalogWorkload | null;
   readonly seed: number;
   readonly views: Views;
   readonly record: RunRecord;
@@ -78,7 +87,7 @@ export class ScenarioRun {
   readonly graceMs: number;
   private readonly recorder: Recorder;
   private readonly net: NetworkFaults;
-  private readonly stalls: ReceiveStalls<Serf>;
+  private readonly stalls: ReceiveStalls<Serf | ShoalNode>;
   private readonly activeNet: ActiveNetworkFault[] = [];
   private readonly rng: SeededRng;
   private readonly index = new Map<string, number>();
@@ -112,7 +121,7 @@ export class ScenarioRun {
     // A suspicion started just before a fault ended can still expire its longest timeout later.
     this.graceMs = bounds.maxMs + 5 * timing.probeIntervalMs;
     const usesSnapshots = scenario.timeline.some((e) => e.action?.kind === 'restart' && e.action.snapshot);
-    this.cluster = new SerfCluster({
+    const clusterOptions: SerfClusterOptions = {
       seed: this.seed,
       profile: scenario.profile,
       memberlist: { ...scenario.timing, ...options.memberlistOverrides },
@@ -127,15 +136,24 @@ export class ScenarioRun {
           if (subject !== undefined) this.views.change(nowMs, observer, subject, state, incarnation, by === undefined ? -1 : this.index.get(by) ?? -1);
         };
       },
-    });
+    };
+    if (scenario.catalog === null) {
+      this.cluster = new SerfCluster(clusterOptions);
+      this.catalog = null;
+    } else {
+      const cluster = new CatalogCluster({ ...clusterOptions, ...(options.catalogGossip === undefined ? {} : { gossip: options.catalogGossip }) });
+      this.cluster = cluster;
+      this.catalog = new CatalogWorkload(scenario.catalog, { cluster, phase: this.phase, get now() { return cluster.now; }, nodeName: (i) => this.nodeName(i) }, n);
+    }
     this.cluster.onEvent = (recorded) => this.recorder.onSerfEvent(recorded, this.cluster);
     this.net = new NetworkFaults(this.cluster.world.network, n, scenario);
-    this.stalls = new ReceiveStalls<Serf>(this.cluster);
+    this.stalls = new ReceiveStalls<Serf | ShoalNode>(this.cluster);
     this.outcomes = scenario.assertions.map((assertion) => ({ assertion, passed: null, detail: '', atMs: null }));
     this.endMs = scenario.healAtMs + scenario.healWithinMs;
     for (const a of scenario.assertions) {
       if (a.kind === 'eventually') this.endMs = Math.max(this.endMs, (a.afterMs === 'heal' ? scenario.healAtMs : a.afterMs) + a.withinMs);
     }
+    if (scenario.catalog !== null) this.endMs = Math.max(this.endMs, scenario.healAtMs + scenario.catalog.withinMs);
     this.startNodes();
     for (const entry of scenario.timeline) this.queue(entry);
     this.cluster.world.scheduler.at(scenario.healAtMs, () => this.heal());
@@ -198,6 +216,7 @@ export class ScenarioRun {
       }
       this.cluster.formConverged(names);
       this.recorder.quiet = false;
+      for (const i of s.start) this.catalog?.processStarted(i);
     } else {
       // Joined: the first starts alone, the others join through it 10 ms apart.
       for (const [k, i] of s.start.entries()) {
@@ -212,6 +231,7 @@ export class ScenarioRun {
     const host = this.cluster.addNode(name);
     this.net.registerHost(host.id, i);
     this.phase[i] = Phase.running;
+    this.catalog?.processStarted(i);
     const seeds = this.liveAmong(via, i);
     if (seeds.length > 0) this.cluster.join(name, [this.nodeName(seeds[this.rng.int(seeds.length)] as number)]);
     else if (via.length > 0) this.joinAnyLive(i);
@@ -346,6 +366,11 @@ export class ScenarioRun {
 
   private act(entry: TimelineEntry, action: ActionSpec): void {
     this.recorder.action(entry, action);
+    if (isCatalogAction(action)) {
+      // The loader only lets catalog workload into scenarios that have the catalog.
+      this.catalog?.act(entry, action);
+      return;
+    }
     switch (action.kind) {
       case 'crash':
         for (const i of action.nodes) this.crash(i);
@@ -373,7 +398,7 @@ export class ScenarioRun {
       case 'tags':
         for (const i of action.nodes) {
           if (this.phase[i] !== Phase.running) continue;
-          this.cluster.act(this.nodeName(i), (serf, now) => serf.setTags(now, action.tags));
+          this.cluster.actSerf(this.nodeName(i), (serf, now) => serf.setTags(now, action.tags));
         }
         return;
       case 'event':
@@ -421,7 +446,9 @@ export class ScenarioRun {
     this.unhealthyUntil[i] = this.now;
     this.recorder.restarted(i);
     // With a snapshot the agent rejoins its previous peers by itself (serf handleRejoin).
+    this.catalog?.processReplaced(i);
     this.cluster.restart(name, []);
+    this.catalog?.processStarted(i);
     if (!snapshot) {
       const seeds = via === undefined ? [] : this.liveAmong(via, i);
       if (seeds.length > 0) this.cluster.join(name, [this.nodeName(seeds[this.rng.int(seeds.length)] as number)]);
@@ -435,7 +462,7 @@ export class ScenarioRun {
     const name = this.nodeName(i);
     const host = this.cluster.host(name);
     this.recorder.leaving(i);
-    this.cluster.act(name, (serf, now) => serf.leave(now, () => {
+    this.cluster.actSerf(name, (serf, now) => serf.leave(now, () => {
       // The agent exits after its leave, as `serf leave` makes it do.
       this.cluster.world.scheduler.after(0, () => {
         if (this.cluster.host(name) !== host || this.phase[i] !== Phase.running || this.leaving[i] !== 1) return;
@@ -474,10 +501,24 @@ export class ScenarioRun {
     this.recorder.sample(now, converged);
     if (this.healed && converged && this.convergedAtMs === null) this.convergedAtMs = now;
     if (converged) for (const w of this.faults) if (w.settledMs === null && w.endMs <= now) w.settledMs = now;
+    const catalog = this.catalog;
+    if (catalog !== null && catalog.needed(this.healed, this.catalogAssertionOpen())) catalog.evaluate(this.healed);
     for (const o of this.outcomes) this.evaluate(o, now, converged);
     const undecided = this.outcomes.some((o) => o.passed === null && o.assertion.kind === 'eventually');
-    if (this.healed && ((this.convergedAtMs !== null && !undecided) || now >= this.endMs)) this.done = true;
+    const catalogDone = catalog === null || catalog.convergedAtMs !== null;
+    if (this.healed && ((this.convergedAtMs !== null && catalogDone && !undecided) || now >= this.endMs)) this.done = true;
     if (this.record.samples.length > MAX_NODE_SAMPLES) this.recorder.thin();
+  }
+
+  /** An assertion on catalog-converged that this check must decide. */
+  private catalogAssertionOpen(): boolean {
+    const now = this.now;
+    return this.outcomes.some((o) => {
+      const a = o.assertion;
+      if (o.passed !== null || a.kind === 'metric' || a.predicate.kind !== 'catalog-converged') return false;
+      if (a.kind === 'eventually') return now >= (a.afterMs === 'heal' ? this.scenario.healAtMs : a.afterMs);
+      return now >= a.fromMs && (a.toMs === null || now <= a.toMs);
+    });
   }
 
   private evaluate(o: AssertionOutcome, now: number, converged: boolean): void {
@@ -520,6 +561,11 @@ export class ScenarioRun {
       case 'delivered': {
         const missing = this.recorder.undelivered(p.event);
         return { holds: missing === null, why: missing ?? '' };
+      }
+      case 'catalog-converged': {
+        const c = this.catalog;
+        if (c === null) return { holds: false, why: 'the scenario has no catalog' };
+        return { holds: c.lastOk, why: c.lastOk ? '' : `${c.lastComplete} live nodes hold the full catalog; ${c.lastMismatches.join('; ')}` };
       }
       case 'seen': {
         const state = { alive: NodeStateType.alive, suspect: NodeStateType.suspect, failed: NodeStateType.dead, left: NodeStateType.left }[p.as];

@@ -35,7 +35,28 @@ export type ActionSpec =
   | { readonly kind: 'leave'; readonly nodes: NodeSet }
   | { readonly kind: 'tags'; readonly nodes: NodeSet; readonly tags: ReadonlyMap<string, string> }
   | { readonly kind: 'event'; readonly from: NodeSet; readonly name: string; readonly count: number; readonly everyMs: number }
-  | { readonly kind: 'query'; readonly from: NodeSet; readonly name: string };
+  | { readonly kind: 'query'; readonly from: NodeSet; readonly name: string }
+  // The catalog workload (the scenario then runs shoal nodes: Serf plus the gossiped catalog).
+  | { readonly kind: 'register'; readonly nodes: NodeSet; readonly service: ServiceSpec }
+  | { readonly kind: 'deregister'; readonly nodes: NodeSet; readonly serviceId: string }
+  | { readonly kind: 'check-flap'; readonly nodes: NodeSet; readonly checkId: string; readonly everyMs: number; readonly forMs: number };
+
+/** A service a `register` entry (or `catalog.services`) puts on a node, with its TTL checks. */
+export interface ServiceSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly port: number;
+  readonly tags: readonly string[];
+  readonly checks: ReadonlyArray<{ readonly id: string; readonly status: 'passing' | 'warning' | 'critical' }>;
+}
+
+/** Present when the scenario runs shoal nodes (a `catalog:` key or any catalog workload). */
+export interface CatalogSettings {
+  /** Every live node's catalog must match the truth this soon after the final heal. */
+  readonly withinMs: number;
+  /** Services every node of `start` registers before the timeline begins. */
+  readonly initial: readonly ServiceSpec[];
+}
 
 export interface TimelineEntry {
   readonly line: number;
@@ -51,11 +72,13 @@ export type Predicate =
   | { readonly kind: 'converged' }
   | { readonly kind: 'false-positive' }
   | { readonly kind: 'seen'; readonly nodes: NodeSet; readonly as: StateName; readonly by: NodeSet | 'all' }
-  | { readonly kind: 'delivered'; readonly event: string };
+  | { readonly kind: 'delivered'; readonly event: string }
+  | { readonly kind: 'catalog-converged' };
 
 export const METRIC_NAMES = [
   'detectionLatencyP99', 'firstDetectionP99', 'falsePositives', 'bytesPerNodePerSecond', 'messagesPerNodePerSecond',
-  'convergenceAfterHealSeconds', 'eventDeliveryRatio',
+  'convergenceAfterHealSeconds', 'eventDeliveryRatio', 'catalogConvergenceAfterHealSeconds', 'catalogFullSecondsP99',
+  'catalogBytesPerNodePerSecond',
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
@@ -88,6 +111,8 @@ export interface Scenario {
   readonly falsePositivesMax: number;
   readonly timeline: readonly TimelineEntry[];
   readonly assertions: readonly Assertion[];
+  /** null: plain Serf agents, no catalog. */
+  readonly catalog: CatalogSettings | null;
 }
 
 /** Node process phases, for the timeline and for deciding what "healthy" means. */

@@ -14,7 +14,7 @@ import { CATALOG_LIMITS, isHealthStatus, type Check, type NodeCatalog, type Serv
 export const CATALOG_MESSAGE_TYPE = 0xc8;
 
 /** The second byte: which catalog message. */
-export const CatalogKind = { states: 1, digest: 2, request: 3, summary: 4 } as const;
+export const CatalogKind = { states: 1, digest: 2, request: 3, summary: 4, announce: 5 } as const;
 
 /** Anti-entropy summaries hash the catalog into this many buckets (see summary.ts). */
 export const SUMMARY_BUCKETS = 64;
@@ -55,14 +55,17 @@ const statesSchema = struct('States', { From: t.string, Forward: t.bool, States:
 const digestSchema = struct('Digest', { From: t.string, Versions: t.mapOrNil(t.int), Buckets: t.arrayOrNil(t.u8) });
 /** Anti-entropy, step 1: one hash per bucket of (node, version) pairs; equal hashes need nothing more. */
 const summarySchema = struct('Summary', { From: t.string, Hashes: t.arrayOrNil(t.u32) });
-/** The answer to a digest: the nodes the digest's sender holds newer than we do. */
+/** The answer to a digest or an announcement: the nodes whose entries we want from its sender. */
 const requestSchema = struct('Request', { From: t.string, Nodes: t.arrayOrNil(t.string) });
+/** Rumor: entries (node → version) the sender has just learned; a receiver missing one requests it. */
+const announceSchema = struct('Announce', { From: t.string, Versions: t.mapOrNil(t.int) });
 
 export type CatalogMessage =
   | { readonly kind: 'states'; readonly from: string; readonly forward: boolean; readonly states: NodeCatalog[] }
   | { readonly kind: 'digest'; readonly from: string; readonly versions: Map<string, number>; readonly buckets: number[] }
   | { readonly kind: 'summary'; readonly from: string; readonly hashes: number[] }
-  | { readonly kind: 'request'; readonly from: string; readonly nodes: string[] };
+  | { readonly kind: 'request'; readonly from: string; readonly nodes: string[] }
+  | { readonly kind: 'announce'; readonly from: string; readonly versions: Map<string, number> };
 
 export type DecodeResult = { readonly ok: true; readonly message: CatalogMessage } | { readonly ok: false; readonly reason: string };
 
@@ -101,6 +104,11 @@ export function encodeCatalogMessage(msg: CatalogMessage): Uint8Array {
     case 'request': {
       const w = header(CatalogKind.request);
       encodeStruct(w, requestSchema, { From: msg.from, Nodes: msg.nodes });
+      return w.finish();
+    }
+    case 'announce': {
+      const w = header(CatalogKind.announce);
+      encodeStruct(w, announceSchema, { From: msg.from, Versions: msg.versions });
       return w.finish();
     }
   }
@@ -162,6 +170,11 @@ export function decodeCatalogMessage(bytes: Uint8Array): DecodeResult {
       case CatalogKind.request: {
         const v = decodeStruct(r, requestSchema);
         message = { kind: 'request', from: v.From, nodes: v.Nodes ?? [] };
+        break;
+      }
+      case CatalogKind.announce: {
+        const v = decodeStruct(r, announceSchema);
+        message = { kind: 'announce', from: v.From, versions: v.Versions ?? new Map() };
         break;
       }
       default:

@@ -1,8 +1,13 @@
 // Spreading the catalog among shoal peers, sans-IO. Three mechanisms, each covering the others' gaps:
 //  1. hello: when a shoal peer appears, we send it our own entry (so a joiner learns every node
 //     and every node learns the joiner, in one message each);
-//  2. rumor: a local change goes to `fanout` random peers; a node that finds an entry news passes
-//     it on once to `fanout` others (infect-once push, SWIM §4.1's dissemination without piggyback);
+//  2. rumor: a local change goes, whole, to `fanout` random peers; a node that finds an entry news
+//     announces it once — (node, version), about 20 bytes — to `fanout` others, and a receiver
+//     that lacks it requests the entry from the announcer (infect-once push of versions, pull of
+//     entries: each node receives each entry about once, instead of `fanout` times; with every
+//     node changing at once — a cluster starting with its services — pushing whole entries cost
+//     N × fanout copies of every entry, 5 million messages at 1,000 nodes). Announcements made
+//     within `announceDelayMs` leave together, a few packets per window however many entries;
 //  3. anti-entropy: every interval a summary (64 bucket hashes of the node → version pairs, about
 //     300 bytes whatever the cluster size) goes to one random peer; where buckets differ, the peer
 //     sends its digest (node → version) of those buckets, and we answer with what is newer on our
@@ -27,6 +32,14 @@ export interface GossipConfig {
   readonly antiEntropyIntervalMs: number;
   /** Largest message we build; states beyond it go in further messages. */
   readonly maxMessageBytes: number;
+  /** News found within this window is announced together (one message per peer, not one per entry). */
+  readonly announceDelayMs: number;
+  /** An announcement message's budget, so it travels by UDP (node.ts sends up to 1,100 bytes that way). */
+  readonly announceMaxBytes: number;
+  /** Entries awaiting announcement at most; more news is left to anti-entropy (counted: announceDropped). */
+  readonly maxPendingAnnouncements: number;
+  /** After requesting an announced entry, further announcements of it wait this long for the answer before asking again. */
+  readonly requestTimeoutMs: number;
 }
 
 export const DEFAULT_GOSSIP_CONFIG: GossipConfig = {
@@ -34,7 +47,14 @@ export const DEFAULT_GOSSIP_CONFIG: GossipConfig = {
   fanout: 4,
   antiEntropyIntervalMs: 2_000,
   maxMessageBytes: 64 * 1024,
+  announceDelayMs: 50,
+  announceMaxBytes: 1_000,
+  maxPendingAnnouncements: 8_192,
+  requestTimeoutMs: 1_000,
 };
+
+/** Requests awaiting an answer, at most (entries older than requestTimeoutMs are swept first). */
+const MAX_OUTSTANDING_REQUESTS = 65_536;
 
 /** What the gossip layer needs from the engine around it. */
 export interface GossipPort {
@@ -64,6 +84,12 @@ export class CatalogStats {
   /** Local changes folded into a later publication by the rate limit. */
   coalesced = 0;
   antiEntropyRounds = 0;
+  /** (node, version) pairs announced, counted once per target. */
+  announced = 0;
+  /** Entries requested because a peer announced them. */
+  requested = 0;
+  /** News not announced because the announcement queue was full (anti-entropy repairs it). */
+  announceDropped = 0;
 }
 
 export class CatalogGossip {
@@ -72,6 +98,11 @@ export class CatalogGossip {
   private lastPublishMs = -Infinity;
   private publishPending = false;
   private started = false;
+  /** News to announce at the next flush: node → version. */
+  private readonly pendingAnnounce = new Map<string, number>();
+  private announceScheduled = false;
+  /** Entries requested after an announcement: node → the version asked for and until when to wait for it. */
+  private readonly outstanding = new Map<string, { version: number; untilMs: number }>();
 
   constructor(
     readonly catalog: Catalog,
@@ -145,17 +176,96 @@ export class CatalogGossip {
     const msg = decoded.message;
     switch (msg.kind) {
       case 'states':
-        return this.receiveStates(msg.from, msg.forward, msg.states);
+        return this.receiveStates(msg.states);
       case 'summary':
         return this.receiveSummary(msg.from, msg.hashes);
       case 'digest':
         return this.receiveDigest(msg.from, msg.versions, msg.buckets);
       case 'request':
         return this.sendStates([msg.from], msg.nodes.flatMap((n) => this.catalog.stateOf(n) ?? []), false);
+      case 'announce':
+        return this.receiveAnnounce(msg.from, msg.versions);
     }
   }
 
-  private receiveStates(from: string, forward: boolean, states: readonly NodeCatalog[]): void {
+  /** A peer learned these entries: request the ones newer than ours that we are not already waiting for. */
+  private receiveAnnounce(from: string, versions: ReadonlyMap<string, number>): void {
+    const want: string[] = [];
+    for (const [node, version] of versions) {
+      if (node === this.self) {
+        if (version > this.local.version) {
+          this.local.witness(version);
+          this.localChanged(this.nowMs);
+        }
+        continue;
+      }
+      if (version <= this.catalog.version(node)) continue;
+      const asked = this.outstanding.get(node);
+      if (asked !== undefined && asked.version >= version && asked.untilMs > this.nowMs) continue;
+      if (this.outstanding.size >= MAX_OUTSTANDING_REQUESTS) this.sweepOutstanding();
+      if (this.outstanding.size < MAX_OUTSTANDING_REQUESTS || this.outstanding.has(node)) {
+        this.outstanding.set(node, { version, untilMs: this.nowMs + this.config.requestTimeoutMs });
+      }
+      want.push(node);
+    }
+    if (want.length === 0) return;
+    this.stats.requested += want.length;
+    this.send(from, { kind: 'request', from: this.self, nodes: want });
+  }
+
+  private sweepOutstanding(): void {
+    for (const [node, asked] of this.outstanding) if (asked.untilMs <= this.nowMs) this.outstanding.delete(node);
+  }
+
+  /** Queues news for the next announcement (infect-once: each node announces each version once). */
+  private announce(news: readonly NodeCatalog[]): void {
+    for (const s of news) {
+      if (!this.pendingAnnounce.has(s.node) && this.pendingAnnounce.size >= this.config.maxPendingAnnouncements) {
+        this.stats.announceDropped++;
+        continue;
+      }
+      this.pendingAnnounce.set(s.node, Math.max(s.version, this.pendingAnnounce.get(s.node) ?? -1));
+    }
+    if (this.announceScheduled || this.pendingAnnounce.size === 0) return;
+    this.announceScheduled = true;
+    this.port.schedule('announce', this.config.announceDelayMs, () => this.flushAnnouncements());
+  }
+
+  private flushAnnouncements(): void {
+    this.announceScheduled = false;
+    const pending = [...this.pendingAnnounce];
+    this.pendingAnnounce.clear();
+    const targets = this.pick(this.config.fanout, new Set());
+    if (targets.length === 0) return;
+    // Split to stay under the UDP budget: a name, a version (up to 9 bytes) and framing per pair.
+    let batch = new Map<string, number>();
+    let bytes = 32 + this.self.length;
+    const flush = (): void => {
+      const payload = encodeCatalogMessage({ kind: 'announce', from: this.self, versions: batch });
+      for (const t of targets) this.sendBytes(t, payload);
+      this.stats.announced += batch.size * targets.length;
+    };
+    for (const [node, version] of pending) {
+      const size = node.length + 12;
+      if (batch.size > 0 && bytes + size > this.config.announceMaxBytes) {
+        flush();
+        batch = new Map();
+        bytes = 32 + this.self.length;
+      }
+      batch.set(node, version);
+      bytes += size;
+    }
+    if (batch.size > 0) flush();
+  }
+
+  /**
+   * Entries from a peer. Whatever is news is announced on, whichever path brought it (a
+   * publication, an answer to an announcement, anti-entropy): each node announces each version
+   * once, so the cost stays bounded, and news repaired by anti-entropy spreads faster too.
+   * `forward` (set on publications) is kept on the wire for older shoal agents, which passed
+   * such entries on whole.
+   */
+  private receiveStates(states: readonly NodeCatalog[]): void {
     const news: NodeCatalog[] = [];
     for (const received of states) {
       const s = this.port.intern?.(received) ?? received;
@@ -167,6 +277,8 @@ export class CatalogGossip {
         }
         continue;
       }
+      const asked = this.outstanding.get(s.node);
+      if (asked !== undefined && asked.version <= s.version) this.outstanding.delete(s.node);
       if (this.catalog.apply(s) === 'new') {
         this.stats.statesApplied++;
         news.push(s);
@@ -174,9 +286,7 @@ export class CatalogGossip {
         this.stats.statesStale++;
       }
     }
-    if (!forward || news.length === 0) return;
-    const exclude = new Set([from, ...news.map((s) => s.node)]);
-    this.sendStates(this.pick(this.config.fanout, exclude), news, true);
+    if (news.length > 0) this.announce(news);
   }
 
   /** Step 1 on the peer's side: where buckets differ, send our digest of them. */

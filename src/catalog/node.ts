@@ -102,6 +102,9 @@ export class ShoalNode implements ProtocolEngine {
       {
         peers: () => (this.peerList ??= [...this.peerSet].sort()),
         send: (node, payload) => {
+          // Answers go to the name a message gives as its sender: never let that name reach a
+          // member that does not announce shoal support (a real serf agent), whatever it says.
+          if (!this.peerSet.has(node)) return;
           const ml = this.serf.memberlist;
           if (payload.length <= CATALOG_UDP_PAYLOAD_LIMIT) ml.sendBestEffort(this.nowMs, node, payload);
           else ml.sendReliable(this.nowMs, node, payload);

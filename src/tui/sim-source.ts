@@ -7,7 +7,8 @@
 // one observer node (`o` picks the next), events from the cluster's recording, who-suspected-whom
 // from that node's memberlist log lines (the same lines an agent's monitor stream carries).
 // Only types come from sim/, so this module loads without the simulator.
-import type { SerfCluster, RecordedSerfEvent } from '../../sim/serf-cluster.js';
+import type { SerfCluster, SerfClusterOf, RecordedSerfEvent } from '../../sim/serf-cluster.js';
+import type { ClusterEngine } from '../../sim/cluster-base.js';
 import type { SimEngine, SimHost } from '../../sim/host.js';
 import type { LogLevel } from '../protocol/effects.js';
 import type { Member } from '../cluster/member.js';
@@ -36,7 +37,8 @@ export interface SimDriver {
   advanceTo(virtualMs: number): void;
   /** One step of the driver's own size (the runner: a check interval); `n` uses it when present. */
   step?(): boolean;
-  readonly cluster: SerfCluster;
+  /** A SerfCluster, or the CatalogCluster of a scenario with the catalog. */
+  readonly cluster: SerfClusterOf<ClusterEngine>;
   readonly faults: readonly FaultWindow[];
   /** Where the run ends, if it does. */
   readonly endMs?: number | null;
@@ -147,7 +149,7 @@ export class SimSource implements TuiSource {
   fireUserEvent(name: string, payload: string): Promise<string | null> {
     const host = this.driver.cluster.hosts.find((h) => h.name === this.observer);
     if (host === undefined || !host.running) return Promise.resolve(`${this.observer} is not running`);
-    this.driver.cluster.act(this.observer, (serf, nowMs) => serf.userEvent(nowMs, name, payload === '' ? null : Buffer.from(payload), false));
+    this.driver.cluster.actSerf(this.observer, (serf, nowMs) => serf.userEvent(nowMs, name, payload === '' ? null : Buffer.from(payload), false));
     this.sync();
     return Promise.resolve(null);
   }
@@ -243,7 +245,7 @@ export class SimSource implements TuiSource {
     const host = cluster.hosts.find((h) => h.name === this.observer);
     model.localName = this.observer;
     if (host !== undefined) {
-      const serf = host.engine;
+      const serf = cluster.serfOf(host.engine);
       model.setMembers(now, serf.members().map(memberInfo));
       model.setHealth(serf.memberlist.healthScore());
       const local = coordinateInfo(serf.getCachedCoordinate(this.observer));

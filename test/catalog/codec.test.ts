@@ -19,6 +19,8 @@ test('every message kind round-trips', () => {
     { kind: 'digest', from: 'b', versions: new Map([['n1', 7]]), buckets: [3, 63] },
     { kind: 'summary', from: 'd', hashes: Array.from({ length: 64 }, (_, i) => (i * 0x9e3779b1) >>> 0) },
     { kind: 'request', from: 'c', nodes: ['n1', 'n2'] },
+    { kind: 'announce', from: 'e', versions: new Map([['n1', 7], ['n3', 1_700_000_000_000_123]]) },
+    { kind: 'announce', from: 'e', versions: new Map() },
   ];
   for (const m of msgs) {
     const bytes = encodeCatalogMessage(m);

@@ -123,3 +123,22 @@ test('encrypted gossip, and entries too big for a packet travel by TCP', () => {
   assert.ok(c.world.network.stats.streamsOpened - streamsBefore >= 4, 'the big entry went by TCP streams');
   assert.equal(c.hosts.reduce((s, h) => s + h.engine.gossip.stats.malformed, 0), 0);
 });
+
+test('everyone changing at once: rumors announce versions and pull entries, so each node receives each entry about once', () => {
+  const n = 24;
+  const c = cluster(n, 3);
+  const total = (k: 'statesApplied' | 'statesStale' | 'requested' | 'announced'): number => c.hosts.reduce((s, h) => s + h.engine.gossip.stats[k], 0);
+  const applied0 = total('statesApplied');
+  const stale0 = total('statesStale');
+  for (const h of c.hosts) {
+    for (let i = 0; i < 2; i++) c.register(h.name, simService(`s${i}-${h.name}`, `s${i}`, 9000 + i), [simCheck(`c${i}-${h.name}`, 'passing', `s${i}-${h.name}`)]);
+  }
+  assert.ok(c.runUntil(() => c.catalogConverged(), 20_000), c.catalogMismatches().join('\n'));
+  const applied = total('statesApplied') - applied0;
+  const stale = total('statesStale') - stale0;
+  // Every node learned every other node's new entry once; pushing whole entries to `fanout` peers
+  // from every node that found them news delivered each about five times (stale ≈ 1.5 × applied).
+  assert.ok(applied >= n * (n - 1), `applied ${applied}`);
+  assert.ok(stale <= applied * 0.2, `stale ${stale} of ${applied + stale} entries received`);
+  assert.ok(total('announced') > 0 && total('requested') >= applied * 0.5, `announced ${total('announced')}, requested ${total('requested')}`);
+});
