@@ -18,7 +18,7 @@ import { MessageType } from '../wire/memberlist-schemas.js';
 import { ENCRYPTION_OVERHEAD_V0, ENCRYPTION_OVERHEAD_V1 } from '../wire/encryption.js';
 import { META_MAX_BYTES } from '../wire/tags.js';
 import { decodePacket, encodeCompound, encodePacket } from '../wire/packet.js';
-import { encodeStream, type StreamMessage, type StreamOptions } from '../wire/stream.js';
+import { encodeStream, encodeStreamPlain, sealStream, type StreamMessage, type StreamOptions } from '../wire/stream.js';
 import { COMPOUND_HEADER_OVERHEAD, COMPOUND_PART_OVERHEAD } from '../wire/limits.js';
 import { addressToString, ipToString, sameIp, type Address } from './address.js';
 import { Awareness } from './awareness.js';
@@ -30,6 +30,7 @@ import type { ProtocolEngine } from './engine.js';
 import { NodeStateType, addressOf, deadOrLeft, viewOf, type NodeState, type NodeView } from './node-state.js';
 import type { Rng } from './rng.js';
 import { Suspicion } from './suspicion.js';
+import { PushPullCache } from './push-pull-cache.js';
 import { pushPullScaleMs, suspicionBounds } from './timing.js';
 import { MemberlistStats } from './stats.js';
 import { DEFAULT_RELAY_LIMITS, RelayLimiter } from './rate-limit.js';
@@ -102,6 +103,8 @@ export class Memberlist implements ProtocolEngine {
   private stopped = false;
   private readonly randomBytes: (n: number) => Uint8Array;
   private readonly relayLimiter: RelayLimiter;
+  /** Our encoded push/pull state, reused while unchanged (push-pull-cache.ts). */
+  private readonly pushPullCache = new PushPullCache();
 
   constructor(
     readonly config: MemberlistConfig,
@@ -753,8 +756,10 @@ export class Memberlist implements ProtocolEngine {
       this.queueMemberlistBroadcast(a.Node, { type: 'alive', body: a }, finished ?? undefined);
       if (a.Vsn.length > 0) setVsn(state, a.Vsn);
       state.incarnation = a.Incarnation;
-      state.meta = a.Meta;
-      state.addr = a.Addr;
+      // Decoded byte fields are views into the whole received packet or push/pull buffer;
+      // keeping a view would keep that buffer alive as long as the member (Go's decoder copies).
+      if (!sameIp(state.meta, a.Meta)) state.meta = detached(a.Meta);
+      if (!sameIp(state.addr, a.Addr)) state.addr = detached(a.Addr);
       state.port = a.Port;
       if (state.state !== NodeStateType.alive) {
         // Not in memberlist: names the refutation so `shoal tui` can show who refuted a suspicion.
@@ -872,10 +877,10 @@ export class Memberlist implements ProtocolEngine {
 
   // ---------------------------------------------------------------- streams: push/pull and TCP ping (§5)
 
-  private openStream(to: Address, message: StreamMessage, expectReply: boolean, deadlineMs: number, done: (result: StreamResult) => void): void {
+  private openStream(to: Address, message: StreamMessage | Uint8Array, expectReply: boolean, deadlineMs: number, done: (result: StreamResult) => void): void {
     const id = this.nextStreamId++;
     this.streams.set(id, done);
-    const bytes = this.encodeStreamMessage(message);
+    const bytes = message instanceof Uint8Array ? message : this.encodeStreamMessage(message);
     this.stats.streamsOpened++;
     this.stats.bytesSent += bytes.length;
     this.outbox.push({ kind: 'stream', id, to, bytes, expectReply, deadlineMs });
@@ -916,7 +921,7 @@ export class Memberlist implements ProtocolEngine {
         // memberlist refuses a 129th concurrent push/pull; here each is answered in one call, so
         // the runtime bounds concurrent connections instead.
         const join = message.header.Join;
-        const reply = this.encodeStreamMessage(this.localStateMessage(join));
+        const reply = this.localStateBytes(join);
         const error = this.mergeRemoteState(join, message.nodes, message.userState);
         if (error !== null) this.log('ERR', `failed push/pull merge: ${error} from ${addressToString(from)}`);
         return reply;
@@ -935,13 +940,20 @@ export class Memberlist implements ProtocolEngine {
     return this.encodeStreamMessage({ type: 'err', body: { Error: reason } });
   }
 
-  private localStateMessage(join: boolean): StreamMessage {
-    const nodes: PushNodeState[] = this.nodes.map((n) => ({
-      Name: n.name, Addr: n.addr, Port: n.port, Meta: n.meta, Incarnation: n.incarnation, State: n.state,
-      Vsn: Uint8Array.of(n.pMin, n.pMax, n.pCur, n.dMin, n.dMax, n.dCur),
-    }));
+  /** Our push/pull state as stream bytes (memberlist sendLocalState), encoded anew only when it changed. */
+  private localStateBytes(join: boolean): Uint8Array {
     const userState = this.delegates.localState?.(join) ?? new Uint8Array(0);
-    return { type: 'pushPull', header: { Join: join, Nodes: nodes.length, UserStateLen: userState.length }, nodes, userState };
+    let plain = this.pushPullCache.lookup(this.nodes, join, userState);
+    if (plain === null) {
+      const nodes: PushNodeState[] = this.nodes.map((n) => ({
+        Name: n.name, Addr: n.addr, Port: n.port, Meta: n.meta, Incarnation: n.incarnation, State: n.state,
+        Vsn: Uint8Array.of(n.pMin, n.pMax, n.pCur, n.dMin, n.dMax, n.dCur),
+      }));
+      const message: StreamMessage = { type: 'pushPull', header: { Join: join, Nodes: nodes.length, UserStateLen: userState.length }, nodes, userState };
+      plain = encodeStreamPlain(message, this.config.enableCompression);
+      this.pushPullCache.store(this.nodes, join, userState, plain);
+    }
+    return sealStream(plain, this.encryptionOptions());
   }
 
   private pushPullTick(): void {
@@ -956,7 +968,7 @@ export class Memberlist implements ProtocolEngine {
 
   private pushPullNode(to: Address, join: boolean, done: (error: string | null) => void): void {
     this.stats.pushPulls++;
-    this.openStream(to, this.localStateMessage(join), true, this.nowMs + this.config.tcpTimeoutMs, (result) => {
+    this.openStream(to, this.localStateBytes(join), true, this.nowMs + this.config.tcpTimeoutMs, (result) => {
       if (!result.ok) return done(result.reason);
       const reply = result.message;
       if (reply.type === 'err') return done(`remote error: ${reply.body.Error}`);
@@ -1104,6 +1116,11 @@ export class Memberlist implements ProtocolEngine {
   }
 }
 
+/** `bytes` itself if it owns its buffer, else a copy: a member must not pin a whole received buffer. */
+function detached(bytes: Uint8Array): Uint8Array {
+  return bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
 function setVsn(state: NodeState, vsn: Uint8Array): void {
   state.pMin = vsn[0] ?? 0;
   state.pMax = vsn[1] ?? 0;
@@ -1115,7 +1132,8 @@ function setVsn(state: NodeState, vsn: Uint8Array): void {
 
 function nodeFromAlive(a: Alive, state: NodeStateType, nowMs: number): NodeState {
   const n: NodeState = {
-    name: a.Node, addr: a.Addr, port: a.Port, meta: a.Meta, incarnation: 0, state, stateChangeMs: nowMs,
+    // Copies, not views into the received buffer (see aliveNode).
+    name: a.Node, addr: detached(a.Addr), port: a.Port, meta: detached(a.Meta), incarnation: 0, state, stateChangeMs: nowMs,
     pMin: 0, pMax: 0, pCur: 0, dMin: 0, dMax: 0, dCur: 0,
   };
   if (a.Vsn.length > 5) setVsn(n, a.Vsn);
