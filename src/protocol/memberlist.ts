@@ -103,6 +103,11 @@ export class Memberlist implements ProtocolEngine {
   private stopped = false;
   private readonly randomBytes: (n: number) => Uint8Array;
   private readonly relayLimiter: RelayLimiter;
+  /**
+   * The time of the gossip tick that found nothing to send and so armed no next tick; null while
+   * the gossip loop runs. See gossipTick and takeEffects.
+   */
+  private gossipIdleSinceMs: number | null = null;
   /** Our encoded push/pull state, reused while unchanged (push-pull-cache.ts). */
   private readonly pushPullCache = new PushPullCache();
 
@@ -121,6 +126,7 @@ export class Memberlist implements ProtocolEngine {
 
   /** Hands over every effect produced since the last call. */
   takeEffects(): Effect[] {
+    if (this.gossipIdleSinceMs !== null && !this.stopped && this.anythingToGossip()) this.resumeGossip();
     return this.outbox.splice(0, this.outbox.length);
   }
 
@@ -666,10 +672,15 @@ export class Memberlist implements ProtocolEngine {
   // ---------------------------------------------------------------- gossip (SWIM §4.4)
 
   private gossipTick(): void {
+    // Nothing queued means nothing to send (memberlist's tick then finds no broadcasts and
+    // sends nothing): skip choosing targets, and arm no next tick either — in a quiet cluster
+    // that is most ticks, and most of a big simulation's events. takeEffects, which runs after
+    // every input that could have queued something, resumes the ticks on the same phase.
+    if (!this.anythingToGossip()) {
+      this.gossipIdleSinceMs = this.nowMs;
+      return;
+    }
     this.schedule('gossip', this.config.gossipIntervalMs, () => this.gossipTick());
-    // Nothing queued means nothing to send: skip choosing targets (most ticks of a quiet cluster).
-    if (this.broadcasts.size === 0 && this.delegates.getBroadcasts !== undefined && this.delegates.hasBroadcasts?.() === false) return;
-    if (this.broadcasts.size === 0 && this.delegates.getBroadcasts === undefined) return;
     const c = this.config;
     const now = this.nowMs;
     const targets = this.kRandomNodes(c.gossipNodes, (n) => {
@@ -687,6 +698,43 @@ export class Memberlist implements ProtocolEngine {
       this.stats.gossipPackets++;
       this.rawSendMsgPacket(addressOf(node), node, msgs.length === 1 ? (msgs[0] as Uint8Array) : encodeCompound(msgs));
     }
+  }
+
+  /** Whether a gossip tick would find anything to send; a delegate without hasBroadcasts counts as yes. */
+  private anythingToGossip(): boolean {
+    if (this.broadcasts.size > 0) return true;
+    const d = this.delegates;
+    return d.getBroadcasts !== undefined && d.hasBroadcasts?.() !== false;
+  }
+
+  /**
+   * Arms the gossip tick that an idle loop skipped to: the first tick after now on the ticker's
+   * phase, reached by the same repeated additions the running loop makes, so it falls at the
+   * very time it would have had the idle ticks run. takeEffects has no clock, and our `nowMs`
+   * can lag behind (the Serf layer queues broadcasts without calling us), so a tick armed for
+   * a time already past is only a wake-up: it re-arms on the phase after the time it fires.
+   */
+  private resumeGossip(): void {
+    const plannedMs = this.nextGossipPhase(this.gossipIdleSinceMs as number, this.nowMs);
+    this.gossipIdleSinceMs = null;
+    this.armGossip(plannedMs, (firedMs) => {
+      if (firedMs <= plannedMs) return this.gossipTick();
+      this.armGossip(this.nextGossipPhase(plannedMs, firedMs), () => this.gossipTick());
+    });
+  }
+
+  /** The first gossip tick time after `afterMs`, counting from the tick at `fromMs`. */
+  private nextGossipPhase(fromMs: number, afterMs: number): number {
+    let atMs = fromMs;
+    do atMs += this.config.gossipIntervalMs;
+    while (atMs <= afterMs);
+    return atMs;
+  }
+
+  private armGossip(atMs: number, fn: (nowMs: number) => void): void {
+    const id = this.nextTimerId++;
+    this.timers.set(id, fn);
+    this.outbox.push({ kind: 'timer', timer: { id, kind: 'gossip', atMs } });
   }
 
   // ---------------------------------------------------------------- state transitions (§6.5–6.7)
