@@ -15,17 +15,21 @@ import type { World } from './world.js';
  * reaches peer after peer; parsing is a pure function of the bytes, so each peer would get an
  * equal result. Sharing one is safe because engines never modify a received message (members
  * keep copies of its byte fields). Only streams parsed without a keyring or limits are kept,
- * and a WeakMap lets each go with its bytes. Bytes on the wire are still counted per stream.
+ * and a WeakMap lets each go with its bytes. A parse is kept only from the second time its bytes
+ * arrive: in a join storm every node's state changes between two push/pulls, and keeping every
+ * parse of 2,000 members would cost hundreds of MB for nothing. Bytes on the wire are still
+ * counted per stream.
  */
 const parsedStreams = new WeakMap<Uint8Array, StreamParse>();
+const parsedOnce = new WeakSet<Uint8Array>();
 
 function parseStreamShared(bytes: Uint8Array, options: StreamOptions): StreamParse {
   if (options.keyring !== undefined || options.limits !== undefined) return parseStream(bytes, options);
   let parsed = parsedStreams.get(bytes);
-  if (parsed === undefined) {
-    parsed = parseStream(bytes, options);
-    parsedStreams.set(bytes, parsed);
-  }
+  if (parsed !== undefined) return parsed;
+  parsed = parseStream(bytes, options);
+  if (parsedOnce.has(bytes)) parsedStreams.set(bytes, parsed);
+  else parsedOnce.add(bytes);
   return parsed;
 }
 

@@ -18,7 +18,8 @@ const RESPAWNED_ENV = 'SHOAL_SIM_HEAP';
 /** The node flags `shoal sim` would add, given node's own flags and NODE_OPTIONS. */
 export function simHeapFlags(execArgv: readonly string[], nodeOptions: string, totalMemoryBytes: number): string[] {
   const given = [...execArgv, ...nodeOptions.split(/\s+/)];
-  const has = (flag: string): boolean => given.some((a) => a === flag || a.startsWith(`${flag}=`) || a.startsWith(`${flag.replace(/-/g, '_')}=`));
+  // V8 takes `_` for `-` in flag names (--max_old_space_size).
+  const has = (flag: string): boolean => given.some((a) => (a.split('=')[0] as string).replace(/_/g, '-') === flag);
   const flags: string[] = [];
   if (!has('--max-semi-space-size')) flags.push(`--max-semi-space-size=${SIM_SEMI_SPACE_MB}`);
   if (!has('--max-old-space-size')) {
