@@ -475,7 +475,7 @@ describe('the bucketed queue against a plain model', () => {
   );
 
   test('hands out the same messages in the same order, and finishes the same broadcasts, on random operations', () => {
-    fc.assert(fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+    fc.assert(fc.property(fc.array(op, { minLength: 20, maxLength: 300, size: 'max' }), (ops) => {
       let n = 5;
       const real = new TransmitLimitedQueue(2, () => n);
       const model = new ModelQueue(2, () => n);
