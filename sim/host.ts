@@ -6,8 +6,32 @@ import { addressToString, type Address } from '../src/protocol/address.js';
 import type { Effect, Timer } from '../src/protocol/effects.js';
 import type { ProtocolEngine } from '../src/protocol/engine.js';
 import type { StreamResult } from '../src/protocol/memberlist.js';
-import { parseStream } from '../src/wire/stream.js';
+import { parseStream, type StreamOptions, type StreamParse } from '../src/wire/stream.js';
 import type { World } from './world.js';
+
+/**
+ * Parsed plaintext streams by the very bytes object that carried them. A node reuses its encoded
+ * push/pull state while it is unchanged (memberlist.ts localStateBytes), so the same object
+ * reaches peer after peer; parsing is a pure function of the bytes, so each peer would get an
+ * equal result. Sharing one is safe because engines never modify a received message (members
+ * keep copies of its byte fields). Only streams parsed without a keyring or limits are kept,
+ * and a WeakMap lets each go with its bytes. A parse is kept only from the second time its bytes
+ * arrive: in a join storm every node's state changes between two push/pulls, and keeping every
+ * parse of 2,000 members would cost hundreds of MB for nothing. Bytes on the wire are still
+ * counted per stream.
+ */
+const parsedStreams = new WeakMap<Uint8Array, StreamParse>();
+const parsedOnce = new WeakSet<Uint8Array>();
+
+function parseStreamShared(bytes: Uint8Array, options: StreamOptions): StreamParse {
+  if (options.keyring !== undefined || options.limits !== undefined) return parseStream(bytes, options);
+  let parsed = parsedStreams.get(bytes);
+  if (parsed !== undefined) return parsed;
+  parsed = parseStream(bytes, options);
+  if (parsedOnce.has(bytes)) parsedStreams.set(bytes, parsed);
+  else parsedOnce.add(bytes);
+  return parsed;
+}
 
 /** What a simulated process runs (the membership core or the Serf layer). */
 export type SimEngine = ProtocolEngine;
@@ -153,7 +177,7 @@ export class SimHost<E extends SimEngine = SimEngine> {
         net.stats.streamBytes += reply.length;
         net.countSent(target.id, reply.length, false);
         world.scheduler.after(net.delay(target.id, this.id), () => {
-          const parsed = parseStream(reply, this.engine.streamOptions());
+          const parsed = parseStreamShared(reply, this.engine.streamOptions());
           if (parsed.status === 'complete') settle({ ok: true, message: parsed.message });
           else settle({ ok: false, reason: parsed.status === 'error' ? parsed.error.message : 'unexpected EOF' });
         });
@@ -166,7 +190,7 @@ export class SimHost<E extends SimEngine = SimEngine> {
     const gen = this.generation;
     if (this.status === 'crashed') return reply(null);
     this.input(gen, (engine) => {
-      const parsed = parseStream(bytes, engine.streamOptions());
+      const parsed = parseStreamShared(bytes, engine.streamOptions());
       if (parsed.status === 'complete') reply(engine.handleStream(this.world.scheduler.now, from, parsed.message));
       else reply(engine.streamErrorReply(parsed.status === 'error' ? parsed.error.reason : 'unexpected EOF'));
     });

@@ -13,6 +13,7 @@ import { junitReport } from '../../sim/scenario/report-junit.js';
 import { textReport } from '../../sim/scenario/report-text.js';
 import { jsonReport, type RunResult } from '../../sim/scenario/result.js';
 import { sweep } from '../../sim/scenario/sweep.js';
+import { respawnWithSimHeap } from './sim-heap.js';
 import type { Scenario } from '../../sim/scenario/types.js';
 import type { FaultWindow, SimDriver } from '../tui/sim-source.js';
 
@@ -183,6 +184,12 @@ export function registerSim(program: Command): void {
     .option('--tui', 'watch one scenario in the terminal UI: virtual clock at real time (+/- faster/slower), space pauses, n steps, faults marked')
     .addHelpText('after', '\nExit codes: 0 every checker and assertion held, 1 one failed (the replay command is printed), 2 an invalid scenario.')
     .action(async (files: string[], options: SimOptions) => {
+      // A run gets a heap sized for simulation (sim-heap.ts); the terminal UI stays in this process.
+      const respawned = options.tui === true ? null : respawnWithSimHeap();
+      if (respawned !== null) {
+        process.exitCode = await respawned;
+        return;
+      }
       const code = await simMain(files, options);
       // The terminal UI leaves stdin's handle behind: end here, as `shoal tui` does.
       if (options.tui === true) process.exit(code);

@@ -18,18 +18,38 @@ interface Item {
   readonly len: number;
   readonly id: number;
   readonly b: Broadcast;
+  /** Left the queue for good (replaced, pruned, finished): any array slot still holding it is a tombstone. */
+  removed: boolean;
+  /** In a bucket now; false between being taken by getBroadcasts and moving down a tier. */
+  placed: boolean;
 }
 
 /**
- * Tier arrays keep items in ascending (length, id) order, so the item memberlist takes first —
- * the largest, then the newest — is the last one and leaves with an O(1) pop.
+ * The items of one tier with one length, oldest (lowest id) first. Items leave from the back
+ * (getBroadcasts takes the newest) or the front (prune takes the oldest); a replaced item is
+ * only marked removed and skipped later, so no removal shifts the array. `head` skips the
+ * front tombstones; `live` counts the items not removed. The slots before `head` are free, so
+ * an item older than every other (getBroadcasts takes newest first, so items reach the next
+ * tier oldest last) goes in at the front without shifting the array.
  */
-function below(a: Item, b: Item): boolean {
-  return a.len < b.len || (a.len === b.len && a.id < b.id);
+interface Bucket {
+  items: Item[];
+  head: number;
+  live: number;
 }
 
+/** One transmit tier: a bucket per message length, and those lengths in ascending order. */
+interface Tier {
+  readonly buckets: Map<number, Bucket>;
+  readonly lens: number[];
+}
+
+// The order is memberlist's btree order (queue.go limitedBroadcast Less): fewer transmits first,
+// then larger messages, then newer ones. Tiers and buckets hold exactly that order without a
+// sorted array of every item: with thousands of queued broadcasts (a join storm), inserting into
+// and deleting from the middle of one array cost more than the rest of the protocol together.
 export class TransmitLimitedQueue {
-  private readonly tiers = new Map<number, Item[]>();
+  private readonly tiers = new Map<number, Tier>();
   private readonly byName = new Map<string, Item>();
   private count = 0;
   /**
@@ -53,11 +73,13 @@ export class TransmitLimitedQueue {
     if (b.name !== undefined) {
       const old = this.byName.get(b.name);
       if (old !== undefined) {
-        this.deleteItem(old);
+        this.remove(old);
         old.b.finished?.();
       }
     }
-    this.addItem({ transmits: initialTransmits, len: b.message.length, id: this.idGen, b });
+    const item: Item = { transmits: initialTransmits, len: b.message.length, id: this.idGen, b, removed: false, placed: false };
+    if (b.name !== undefined) this.byName.set(b.name, item);
+    this.place(item);
   }
 
   /**
@@ -69,28 +91,30 @@ export class TransmitLimitedQueue {
     const transmitLimit = retransmitLimit(this.retransmitMult, this.numNodes());
     let minTier = Infinity;
     let maxTier = -Infinity;
-    for (const [tier, items] of this.tiers) {
-      if (items.length === 0) continue;
+    for (const tier of this.tiers.keys()) {
       if (tier < minTier) minTier = tier;
       if (tier > maxTier) maxTier = tier;
     }
     let bytesUsed = 0;
     const toSend: Uint8Array[] = [];
     const reinsert: Item[] = [];
-    for (let tier = minTier; tier <= maxTier; ) {
+    for (let t = minTier; t <= maxTier; ) {
       const free = limit - bytesUsed - overhead;
       if (free <= 0) break;
-      const items = this.tiers.get(tier);
-      const at = items === undefined ? -1 : lastFitting(items, free);
-      if (at < 0) {
-        tier++;
+      const tier = this.tiers.get(t);
+      const bucket = tier === undefined ? undefined : largestFitting(tier, free);
+      if (bucket === undefined) {
+        t++;
         continue;
       }
-      const item = (items as Item[])[at] as Item;
+      // The largest message that fits, and of those the newest: the bucket's last live item.
+      const item = takeLast(bucket);
+      item.placed = false;
+      this.unplaced(t, tier as Tier, item.len, bucket);
       bytesUsed += overhead + item.len;
       toSend.push(item.b.message);
-      this.deleteItem(item);
       if (item.transmits + 1 >= transmitLimit) {
+        this.forget(item);
         item.b.finished?.();
       } else {
         // Moving it down a tier now would let this same walk pick it again.
@@ -98,7 +122,8 @@ export class TransmitLimitedQueue {
         reinsert.push(item);
       }
     }
-    for (const item of reinsert) this.addItem(item);
+    // A finished callback above may have queued a replacement for one of these: it stays out.
+    for (const item of reinsert) if (!item.removed) this.place(item);
     return toSend;
   }
 
@@ -106,69 +131,156 @@ export class TransmitLimitedQueue {
   prune(maxRetain: number): void {
     while (this.count > maxRetain) {
       let maxTier = -Infinity;
-      for (const [tier, items] of this.tiers) if (items.length > 0 && tier > maxTier) maxTier = tier;
-      const items = this.tiers.get(maxTier) as Item[];
-      const item = items[0] as Item;
-      this.deleteItem(item);
+      for (const t of this.tiers.keys()) if (t > maxTier) maxTier = t;
+      const tier = this.tiers.get(maxTier) as Tier;
+      const len = tier.lens[0] as number;
+      const bucket = tier.buckets.get(len) as Bucket;
+      while ((bucket.items[bucket.head] as Item).removed) bucket.head++;
+      const item = bucket.items[bucket.head] as Item;
+      this.remove(item);
       item.b.finished?.();
     }
   }
 
   reset(): void {
-    for (const items of this.tiers.values()) for (const item of items) item.b.finished?.();
+    for (const tier of this.tiers.values()) {
+      for (const len of tier.lens) {
+        const bucket = tier.buckets.get(len) as Bucket;
+        for (let i = bucket.head; i < bucket.items.length; i++) {
+          const item = bucket.items[i] as Item;
+          if (item.removed) continue;
+          item.removed = true;
+          item.b.finished?.();
+        }
+      }
+    }
     this.tiers.clear();
     this.byName.clear();
     this.count = 0;
   }
 
-  private addItem(item: Item): void {
-    let items = this.tiers.get(item.transmits);
-    if (items === undefined) {
-      items = [];
-      this.tiers.set(item.transmits, items);
+  /** Puts an item in its tier and length bucket, keeping the bucket in id order. */
+  private place(item: Item): void {
+    let tier = this.tiers.get(item.transmits);
+    if (tier === undefined) {
+      tier = { buckets: new Map(), lens: [] };
+      this.tiers.set(item.transmits, tier);
     }
-    const at = position(items, item);
-    if (at === items.length) items.push(item);
-    else items.splice(at, 0, item);
-    if (item.b.name !== undefined) this.byName.set(item.b.name, item);
+    let bucket = tier.buckets.get(item.len);
+    if (bucket === undefined) {
+      bucket = { items: [], head: 0, live: 0 };
+      tier.buckets.set(item.len, bucket);
+      const lens = tier.lens;
+      const at = lowerBound(lens, item.len);
+      if (at === lens.length) lens.push(item.len);
+      else lens.splice(at, 0, item.len);
+    }
+    let items = bucket.items;
+    const last = items[items.length - 1];
+    if (items.length === bucket.head || (last as Item).id < item.id) {
+      // A new broadcast is the newest of all.
+      items.push(item);
+    } else if ((items[bucket.head] as Item).id > item.id) {
+      if (bucket.head === 0) {
+        const gap = Math.max(8, items.length);
+        items = new Array<Item>(gap).fill(FREE_SLOT).concat(items);
+        bucket.items = items;
+        bucket.head = gap;
+      }
+      items[--bucket.head] = item;
+    } else {
+      let lo = bucket.head;
+      let hi = items.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((items[mid] as Item).id < item.id) lo = mid + 1;
+        else hi = mid;
+      }
+      items.splice(lo, 0, item);
+    }
+    item.placed = true;
+    bucket.live++;
     this.count++;
   }
 
-  private deleteItem(item: Item): void {
-    const items = this.tiers.get(item.transmits);
-    if (items === undefined) return;
-    const at = position(items, item);
-    if (items[at] !== item) return;
-    if (at === items.length - 1) items.pop();
-    else items.splice(at, 1);
-    if (items.length === 0) this.tiers.delete(item.transmits);
-    if (item.b.name !== undefined && this.byName.get(item.b.name) === item) this.byName.delete(item.b.name);
+  /** An item has been taken out of `bucket` (of `tier`, number `t`): update the counts, drop empty containers. */
+  private unplaced(t: number, tier: Tier, len: number, bucket: Bucket): void {
+    bucket.live--;
     this.count--;
+    if (bucket.live > 0) {
+      // Compact when tombstones dominate, so a bucket's array stays within twice its live items.
+      if (bucket.items.length - bucket.head > 2 * bucket.live + 32) compact(bucket);
+      return;
+    }
+    tier.buckets.delete(len);
+    tier.lens.splice(lowerBound(tier.lens, len), 1);
+    if (tier.lens.length === 0) this.tiers.delete(t);
+  }
+
+  /** Takes a queued item out for good, wherever it is (replaced or pruned). */
+  private remove(item: Item): void {
+    if (!item.placed) {
+      this.forget(item);
+      return;
+    }
+    item.placed = false;
+    const tier = this.tiers.get(item.transmits) as Tier;
+    const bucket = tier.buckets.get(item.len) as Bucket;
+    this.forget(item);
+    this.unplaced(item.transmits, tier, item.len, bucket);
+  }
+
+  private forget(item: Item): void {
+    item.removed = true;
+    const name = item.b.name;
+    if (name !== undefined && this.byName.get(name) === item) this.byName.delete(name);
   }
 }
 
-/** Where `item` is, or would go, in an ascending tier (binary search; ids are unique). */
-function position(items: readonly Item[], item: Item): number {
+/** Fills the free slots before a bucket's head (never read: it is marked removed). */
+const FREE_SLOT: Item = { transmits: -1, len: -1, id: -1, b: { message: new Uint8Array(0) }, removed: true, placed: false };
+
+/** The bucket with the largest length no more than `free` (memberlist's DescendLessOrEqual pivot). */
+function largestFitting(tier: Tier, free: number): Bucket | undefined {
+  const lens = tier.lens;
+  const last = lens[lens.length - 1];
+  if (last === undefined) return undefined;
+  if (last <= free) return tier.buckets.get(last);
+  const at = lowerBound(lens, free + 1) - 1;
+  return at < 0 ? undefined : tier.buckets.get(lens[at] as number);
+}
+
+/** Pops the bucket's last live item (the bucket has one). */
+function takeLast(bucket: Bucket): Item {
+  const items = bucket.items;
+  for (;;) {
+    const item = items.pop() as Item;
+    if (!item.removed) {
+      if (items.length < bucket.head) bucket.head = items.length;
+      return item;
+    }
+  }
+}
+
+function compact(bucket: Bucket): void {
+  const items = bucket.items;
+  let w = 0;
+  for (let i = bucket.head; i < items.length; i++) {
+    const item = items[i] as Item;
+    if (!item.removed) items[w++] = item;
+  }
+  items.length = w;
+  bucket.head = 0;
+}
+
+/** First index in ascending `xs` whose value is at least `x`. */
+function lowerBound(xs: readonly number[], x: number): number {
   let lo = 0;
-  let hi = items.length;
+  let hi = xs.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (below(items[mid] as Item, item)) lo = mid + 1;
+    if ((xs[mid] as number) < x) lo = mid + 1;
     else hi = mid;
   }
   return lo;
-}
-
-/** Index of the largest (then newest) item no longer than `free`, or -1. */
-function lastFitting(items: readonly Item[], free: number): number {
-  const last = items[items.length - 1];
-  if (last !== undefined && last.len <= free) return items.length - 1;
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((items[mid] as Item).len <= free) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
 }

@@ -18,7 +18,7 @@ import { MessageType } from '../wire/memberlist-schemas.js';
 import { ENCRYPTION_OVERHEAD_V0, ENCRYPTION_OVERHEAD_V1 } from '../wire/encryption.js';
 import { META_MAX_BYTES } from '../wire/tags.js';
 import { decodePacket, encodeCompound, encodePacket } from '../wire/packet.js';
-import { encodeStream, type StreamMessage, type StreamOptions } from '../wire/stream.js';
+import { encodeStream, encodeStreamPlain, sealStream, type StreamMessage, type StreamOptions } from '../wire/stream.js';
 import { COMPOUND_HEADER_OVERHEAD, COMPOUND_PART_OVERHEAD } from '../wire/limits.js';
 import { addressToString, ipToString, sameIp, type Address } from './address.js';
 import { Awareness } from './awareness.js';
@@ -30,6 +30,7 @@ import type { ProtocolEngine } from './engine.js';
 import { NodeStateType, addressOf, deadOrLeft, viewOf, type NodeState, type NodeView } from './node-state.js';
 import type { Rng } from './rng.js';
 import { Suspicion } from './suspicion.js';
+import { PushPullCache } from './push-pull-cache.js';
 import { pushPullScaleMs, suspicionBounds } from './timing.js';
 import { MemberlistStats } from './stats.js';
 import { DEFAULT_RELAY_LIMITS, RelayLimiter } from './rate-limit.js';
@@ -102,6 +103,13 @@ export class Memberlist implements ProtocolEngine {
   private stopped = false;
   private readonly randomBytes: (n: number) => Uint8Array;
   private readonly relayLimiter: RelayLimiter;
+  /**
+   * The time of the gossip tick that found nothing to send and so armed no next tick; null while
+   * the gossip loop runs. See gossipTick and takeEffects.
+   */
+  private gossipIdleSinceMs: number | null = null;
+  /** Our encoded push/pull state, reused while unchanged (push-pull-cache.ts). */
+  private readonly pushPullCache = new PushPullCache();
 
   constructor(
     readonly config: MemberlistConfig,
@@ -118,6 +126,7 @@ export class Memberlist implements ProtocolEngine {
 
   /** Hands over every effect produced since the last call. */
   takeEffects(): Effect[] {
+    if (this.gossipIdleSinceMs !== null && !this.stopped && this.anythingToGossip()) this.resumeGossip();
     return this.outbox.splice(0, this.outbox.length);
   }
 
@@ -663,10 +672,15 @@ export class Memberlist implements ProtocolEngine {
   // ---------------------------------------------------------------- gossip (SWIM §4.4)
 
   private gossipTick(): void {
+    // Nothing queued means nothing to send (memberlist's tick then finds no broadcasts and
+    // sends nothing): skip choosing targets, and arm no next tick either — in a quiet cluster
+    // that is most ticks, and most of a big simulation's events. takeEffects, which runs after
+    // every input that could have queued something, resumes the ticks on the same phase.
+    if (!this.anythingToGossip()) {
+      this.gossipIdleSinceMs = this.nowMs;
+      return;
+    }
     this.schedule('gossip', this.config.gossipIntervalMs, () => this.gossipTick());
-    // Nothing queued means nothing to send: skip choosing targets (most ticks of a quiet cluster).
-    if (this.broadcasts.size === 0 && this.delegates.getBroadcasts !== undefined && this.delegates.hasBroadcasts?.() === false) return;
-    if (this.broadcasts.size === 0 && this.delegates.getBroadcasts === undefined) return;
     const c = this.config;
     const now = this.nowMs;
     const targets = this.kRandomNodes(c.gossipNodes, (n) => {
@@ -684,6 +698,43 @@ export class Memberlist implements ProtocolEngine {
       this.stats.gossipPackets++;
       this.rawSendMsgPacket(addressOf(node), node, msgs.length === 1 ? (msgs[0] as Uint8Array) : encodeCompound(msgs));
     }
+  }
+
+  /** Whether a gossip tick would find anything to send; a delegate without hasBroadcasts counts as yes. */
+  private anythingToGossip(): boolean {
+    if (this.broadcasts.size > 0) return true;
+    const d = this.delegates;
+    return d.getBroadcasts !== undefined && d.hasBroadcasts?.() !== false;
+  }
+
+  /**
+   * Arms the gossip tick that an idle loop skipped to: the first tick after now on the ticker's
+   * phase, reached by the same repeated additions the running loop makes, so it falls at the
+   * very time it would have had the idle ticks run. takeEffects has no clock, and our `nowMs`
+   * can lag behind (the Serf layer queues broadcasts without calling us), so a tick armed for
+   * a time already past is only a wake-up: it re-arms on the phase after the time it fires.
+   */
+  private resumeGossip(): void {
+    const plannedMs = this.nextGossipPhase(this.gossipIdleSinceMs as number, this.nowMs);
+    this.gossipIdleSinceMs = null;
+    this.armGossip(plannedMs, (firedMs) => {
+      if (firedMs <= plannedMs) return this.gossipTick();
+      this.armGossip(this.nextGossipPhase(plannedMs, firedMs), () => this.gossipTick());
+    });
+  }
+
+  /** The first gossip tick time after `afterMs`, counting from the tick at `fromMs`. */
+  private nextGossipPhase(fromMs: number, afterMs: number): number {
+    let atMs = fromMs;
+    do atMs += this.config.gossipIntervalMs;
+    while (atMs <= afterMs);
+    return atMs;
+  }
+
+  private armGossip(atMs: number, fn: (nowMs: number) => void): void {
+    const id = this.nextTimerId++;
+    this.timers.set(id, fn);
+    this.outbox.push({ kind: 'timer', timer: { id, kind: 'gossip', atMs } });
   }
 
   // ---------------------------------------------------------------- state transitions (§6.5–6.7)
@@ -753,8 +804,10 @@ export class Memberlist implements ProtocolEngine {
       this.queueMemberlistBroadcast(a.Node, { type: 'alive', body: a }, finished ?? undefined);
       if (a.Vsn.length > 0) setVsn(state, a.Vsn);
       state.incarnation = a.Incarnation;
-      state.meta = a.Meta;
-      state.addr = a.Addr;
+      // Decoded byte fields are views into the whole received packet or push/pull buffer;
+      // keeping a view would keep that buffer alive as long as the member (Go's decoder copies).
+      if (!sameIp(state.meta, a.Meta)) state.meta = detached(a.Meta);
+      if (!sameIp(state.addr, a.Addr)) state.addr = detached(a.Addr);
       state.port = a.Port;
       if (state.state !== NodeStateType.alive) {
         // Not in memberlist: names the refutation so `shoal tui` can show who refuted a suspicion.
@@ -872,10 +925,10 @@ export class Memberlist implements ProtocolEngine {
 
   // ---------------------------------------------------------------- streams: push/pull and TCP ping (§5)
 
-  private openStream(to: Address, message: StreamMessage, expectReply: boolean, deadlineMs: number, done: (result: StreamResult) => void): void {
+  private openStream(to: Address, message: StreamMessage | Uint8Array, expectReply: boolean, deadlineMs: number, done: (result: StreamResult) => void): void {
     const id = this.nextStreamId++;
     this.streams.set(id, done);
-    const bytes = this.encodeStreamMessage(message);
+    const bytes = message instanceof Uint8Array ? message : this.encodeStreamMessage(message);
     this.stats.streamsOpened++;
     this.stats.bytesSent += bytes.length;
     this.outbox.push({ kind: 'stream', id, to, bytes, expectReply, deadlineMs });
@@ -916,7 +969,7 @@ export class Memberlist implements ProtocolEngine {
         // memberlist refuses a 129th concurrent push/pull; here each is answered in one call, so
         // the runtime bounds concurrent connections instead.
         const join = message.header.Join;
-        const reply = this.encodeStreamMessage(this.localStateMessage(join));
+        const reply = this.localStateBytes(join);
         const error = this.mergeRemoteState(join, message.nodes, message.userState);
         if (error !== null) this.log('ERR', `failed push/pull merge: ${error} from ${addressToString(from)}`);
         return reply;
@@ -935,13 +988,20 @@ export class Memberlist implements ProtocolEngine {
     return this.encodeStreamMessage({ type: 'err', body: { Error: reason } });
   }
 
-  private localStateMessage(join: boolean): StreamMessage {
-    const nodes: PushNodeState[] = this.nodes.map((n) => ({
-      Name: n.name, Addr: n.addr, Port: n.port, Meta: n.meta, Incarnation: n.incarnation, State: n.state,
-      Vsn: Uint8Array.of(n.pMin, n.pMax, n.pCur, n.dMin, n.dMax, n.dCur),
-    }));
+  /** Our push/pull state as stream bytes (memberlist sendLocalState), encoded anew only when it changed. */
+  private localStateBytes(join: boolean): Uint8Array {
     const userState = this.delegates.localState?.(join) ?? new Uint8Array(0);
-    return { type: 'pushPull', header: { Join: join, Nodes: nodes.length, UserStateLen: userState.length }, nodes, userState };
+    let plain = this.pushPullCache.lookup(this.nodes, join, userState);
+    if (plain === null) {
+      const nodes: PushNodeState[] = this.nodes.map((n) => ({
+        Name: n.name, Addr: n.addr, Port: n.port, Meta: n.meta, Incarnation: n.incarnation, State: n.state,
+        Vsn: Uint8Array.of(n.pMin, n.pMax, n.pCur, n.dMin, n.dMax, n.dCur),
+      }));
+      const message: StreamMessage = { type: 'pushPull', header: { Join: join, Nodes: nodes.length, UserStateLen: userState.length }, nodes, userState };
+      plain = encodeStreamPlain(message, this.config.enableCompression);
+      this.pushPullCache.store(this.nodes, join, userState, plain);
+    }
+    return sealStream(plain, this.encryptionOptions());
   }
 
   private pushPullTick(): void {
@@ -956,7 +1016,7 @@ export class Memberlist implements ProtocolEngine {
 
   private pushPullNode(to: Address, join: boolean, done: (error: string | null) => void): void {
     this.stats.pushPulls++;
-    this.openStream(to, this.localStateMessage(join), true, this.nowMs + this.config.tcpTimeoutMs, (result) => {
+    this.openStream(to, this.localStateBytes(join), true, this.nowMs + this.config.tcpTimeoutMs, (result) => {
       if (!result.ok) return done(result.reason);
       const reply = result.message;
       if (reply.type === 'err') return done(`remote error: ${reply.body.Error}`);
@@ -1104,6 +1164,11 @@ export class Memberlist implements ProtocolEngine {
   }
 }
 
+/** `bytes` itself if it owns its buffer, else a copy: a member must not pin a whole received buffer. */
+function detached(bytes: Uint8Array): Uint8Array {
+  return bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
 function setVsn(state: NodeState, vsn: Uint8Array): void {
   state.pMin = vsn[0] ?? 0;
   state.pMax = vsn[1] ?? 0;
@@ -1115,7 +1180,8 @@ function setVsn(state: NodeState, vsn: Uint8Array): void {
 
 function nodeFromAlive(a: Alive, state: NodeStateType, nowMs: number): NodeState {
   const n: NodeState = {
-    name: a.Node, addr: a.Addr, port: a.Port, meta: a.Meta, incarnation: 0, state, stateChangeMs: nowMs,
+    // Copies, not views into the received buffer (see aliveNode).
+    name: a.Node, addr: detached(a.Addr), port: a.Port, meta: detached(a.Meta), incarnation: 0, state, stateChangeMs: nowMs,
     pMin: 0, pMax: 0, pCur: 0, dMin: 0, dMax: 0, dCur: 0,
   };
   if (a.Vsn.length > 5) setVsn(n, a.Vsn);

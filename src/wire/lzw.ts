@@ -32,44 +32,8 @@ function resetTable(): void {
   usedCount = 0;
 }
 
-/** Go's Writer state: the bit packer plus hi/overflow. A class, not closures, so V8 keeps it fast. */
-class CodeWriter {
-  bits = 0; // pending bits, never more than 7 + 12
-  nBits = 0;
-  width = 9;
-  hi = EOF;
-  overflow = 512;
-  o = 0;
-
-  constructor(readonly out: Uint8Array) {}
-
-  /** Go writeLSB. */
-  write(code: number): void {
-    this.bits |= code << this.nBits;
-    this.nBits += this.width;
-    while (this.nBits >= 8) {
-      this.out[this.o++] = this.bits & 0xff;
-      this.bits >>>= 8;
-      this.nBits -= 8;
-    }
-  }
-
-  /** Go incHi: false when the codes ran out, after sending a clear and resetting the state. */
-  incHi(): boolean {
-    this.hi++;
-    if (this.hi === this.overflow) {
-      this.width++;
-      this.overflow <<= 1;
-    }
-    if (this.hi !== MAX_CODE) return true;
-    this.write(CLEAR);
-    this.width = 9;
-    this.hi = EOF;
-    this.overflow = 512;
-    resetTable();
-    return false;
-  }
-}
+/** Output scratch space, grown on demand; each call copies its result out of it. */
+let scratch = new Uint8Array(4096);
 
 /** Compresses `input` to the exact bytes Go's lzw.NewWriter(w, lzw.LSB, 8) gives for Write+Close. */
 export function lzwCompress(input: Uint8Array): Uint8Array {
@@ -77,15 +41,33 @@ export function lzwCompress(input: Uint8Array): Uint8Array {
   // the final code, EOF, one clear per 3838 codes (table full) and one more from the final incHi;
   // no code is wider than 12 bits.
   const maxCodes = input.length + 5 + Math.ceil(input.length / (MAX_CODE - EOF));
-  const w = new CodeWriter(new Uint8Array(Math.ceil((maxCodes * MAX_WIDTH) / 8) + 1));
-
+  const bound = Math.ceil((maxCodes * MAX_WIDTH) / 8) + 1;
+  if (scratch.length < bound) scratch = new Uint8Array(Math.max(bound, 2 * scratch.length));
+  const out = scratch;
   resetTable();
+
+  // Go's Writer state, in locals (hot loop): the LSB bit packer, then hi and overflow.
+  let bits = 0; // pending bits, never more than 7 + 12
+  let nBits = 0;
+  let width = 9;
+  let hi = EOF;
+  let overflow = 512;
+  let o = 0;
+
   // Go ≥ 1.17 sends a clear code first ("Encoders should output a Clear code as the first code",
   // GIF89a appendix F); on empty input Close sends it instead of a pending code.
-  w.write(CLEAR);
-  if (input.length > 0) {
+  // Go writeLSB, inlined at each use: add the code's bits, flush whole bytes.
+  bits |= CLEAR << nBits;
+  nBits += width;
+  while (nBits >= 8) {
+    out[o++] = bits & 0xff;
+    bits >>>= 8;
+    nBits -= 8;
+  }
+  const n = input.length;
+  if (n > 0) {
     let code = input[0]!;
-    for (let i = 1; i < input.length; i++) {
+    for (let i = 1; i < n; i++) {
       const literal = input[i]!;
       const key = (code << 8) | literal;
       let hash = ((key >>> 12) ^ key) & TABLE_MASK;
@@ -99,20 +81,71 @@ export function lzwCompress(input: Uint8Array): Uint8Array {
         hash = (hash + 1) & TABLE_MASK;
       }
       if (hit) continue;
-      w.write(code);
+      bits |= code << nBits;
+      nBits += width;
+      while (nBits >= 8) {
+        out[o++] = bits & 0xff;
+        bits >>>= 8;
+        nBits -= 8;
+      }
       code = literal;
-      if (!w.incHi()) continue;
+      // Go incHi: when the codes run out, send a clear and start over without adding an entry.
+      hi++;
+      if (hi === overflow) {
+        width++;
+        overflow <<= 1;
+      }
+      if (hi === MAX_CODE) {
+        bits |= CLEAR << nBits;
+        nBits += width;
+        while (nBits >= 8) {
+          out[o++] = bits & 0xff;
+          bits >>>= 8;
+          nBits -= 8;
+        }
+        width = 9;
+        hi = EOF;
+        overflow = 512;
+        resetTable();
+        continue;
+      }
       // `hash` already points at the first empty slot of this key's probe sequence.
-      table[hash] = ((key << 12) | w.hi) >>> 0;
+      table[hash] = ((key << 12) | hi) >>> 0;
       usedSlots[usedCount++] = hash;
     }
-    // Close: send the pending code and bump hi (running out of codes here is not an error).
-    w.write(code);
-    w.incHi();
+    // Close: send the pending code and bump hi (running out of codes here is not an error, but
+    // the clear it sends and the width it resets still apply to the EOF that follows).
+    bits |= code << nBits;
+    nBits += width;
+    while (nBits >= 8) {
+      out[o++] = bits & 0xff;
+      bits >>>= 8;
+      nBits -= 8;
+    }
+    // Only the width matters after this: the EOF below is the last code.
+    hi++;
+    if (hi === overflow) width++;
+    if (hi === MAX_CODE) {
+      bits |= CLEAR << nBits;
+      nBits += width;
+      while (nBits >= 8) {
+        out[o++] = bits & 0xff;
+        bits >>>= 8;
+        nBits -= 8;
+      }
+      width = 9;
+      resetTable();
+    }
   }
-  w.write(EOF);
-  if (w.nBits > 0) w.out[w.o++] = w.bits & 0xff;
-  return w.out.slice(0, w.o);
+  bits |= EOF << nBits;
+  nBits += width;
+  while (nBits >= 8) {
+    out[o++] = bits & 0xff;
+    bits >>>= 8;
+    nBits -= 8;
+  }
+  if (nBits > 0) out[o++] = bits & 0xff;
+  return out.slice(0, o);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -152,18 +152,28 @@ export interface StreamEncodeOptions {
 
 /** Encodes a stream message with its optional compress and encrypt layers. */
 export function encodeStream(message: StreamMessage, options: StreamEncodeOptions = {}): Uint8Array {
-  let buf = encodeStreamBody(message);
-  if (options.compress === true) {
-    const w = new MsgpackWriter('gossip', buf.length + 32);
-    w.byte(MessageType.compress);
-    encodeStruct(w, compressSchema, { Algo: LZW_ALGO, Buf: lzwCompress(buf) });
-    buf = w.finish();
-  }
-  if (options.encryption !== undefined) {
-    const { keyring, randomBytes, version } = options.encryption;
-    buf = encryptStreamFrame(keyring, buf, randomBytes, version ?? 1);
-  }
-  return buf;
+  return sealStream(encodeStreamPlain(message, options.compress === true), options);
+}
+
+/**
+ * The message with its optional compress layer but not yet encrypted: the part of encodeStream
+ * that is a pure function of the message, so a sender may keep it and seal it again later (the
+ * encrypted frame takes a fresh nonce every time).
+ */
+export function encodeStreamPlain(message: StreamMessage, compress: boolean): Uint8Array {
+  const buf = encodeStreamBody(message);
+  if (!compress) return buf;
+  const w = new MsgpackWriter('gossip', buf.length + 32);
+  w.byte(MessageType.compress);
+  encodeStruct(w, compressSchema, { Algo: LZW_ALGO, Buf: lzwCompress(buf) });
+  return w.finish();
+}
+
+/** The encrypt layer of encodeStream (a no-op without `options.encryption`). */
+export function sealStream(plain: Uint8Array, options: StreamEncodeOptions): Uint8Array {
+  if (options.encryption === undefined) return plain;
+  const { keyring, randomBytes, version } = options.encryption;
+  return encryptStreamFrame(keyring, plain, randomBytes, version ?? 1);
 }
 
 export function encodeStreamBody(message: StreamMessage): Uint8Array {

@@ -2,6 +2,7 @@
 // the btree directly (orderedView); shoal's queue has no such view, so order is observed through
 // what getBroadcasts hands out and the order in which prune() finishes broadcasts.
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { TransmitLimitedQueue, type Broadcast } from '../../src/protocol/broadcast-queue.js';
 import { PROFILES } from '../../src/protocol/config.js';
@@ -396,5 +397,115 @@ describe('names, uniqueness, prune and reset', () => {
     q.queueBroadcast({ message: encoder.encode('w') });
     q.reset();
     assert.equal(q.size, 0);
+  });
+});
+
+// The queue keeps its order in tier and length buckets with tombstones (for speed with thousands
+// of broadcasts); this model is the plain definition it must match: one list, memberlist's
+// order (fewer transmits, then longer, then newer) found by a scan each time.
+class ModelQueue {
+  private items: Array<{ transmits: number; id: number; b: Broadcast }> = [];
+  private idGen = 0;
+
+  constructor(private readonly mult: number, private readonly n: () => number) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  queueBroadcast(b: Broadcast, initialTransmits = 0): void {
+    const old = b.name === undefined ? -1 : this.items.findIndex((i) => i.b.name === b.name);
+    if (old >= 0) this.items.splice(old, 1)[0]?.b.finished?.();
+    this.items.push({ transmits: initialTransmits, id: ++this.idGen, b });
+  }
+
+  getBroadcasts(overhead: number, limit: number): Uint8Array[] {
+    if (this.items.length === 0) return [];
+    const transmitLimit = this.mult * Math.ceil(Math.log10(this.n() + 1));
+    const tiers = this.items.map((i) => i.transmits);
+    const maxTier = Math.max(...tiers);
+    let used = 0;
+    const out: Uint8Array[] = [];
+    const moved = new Set<object>();
+    for (let tier = Math.min(...tiers); tier <= maxTier; ) {
+      const free = limit - used - overhead;
+      if (free <= 0) break;
+      let best: (typeof this.items)[number] | undefined;
+      for (const i of this.items) {
+        if (i.transmits !== tier || moved.has(i) || i.b.message.length > free) continue;
+        if (best === undefined || i.b.message.length > best.b.message.length || (i.b.message.length === best.b.message.length && i.id > best.id)) best = i;
+      }
+      if (best === undefined) {
+        tier++;
+        continue;
+      }
+      used += overhead + best.b.message.length;
+      out.push(best.b.message);
+      if (best.transmits + 1 >= transmitLimit) {
+        this.items.splice(this.items.indexOf(best), 1);
+        best.b.finished?.();
+      } else {
+        moved.add(best);
+      }
+    }
+    for (const i of this.items) if (moved.has(i)) i.transmits++;
+    return out;
+  }
+
+  prune(maxRetain: number): void {
+    while (this.items.length > maxRetain) {
+      let worst = this.items[0] as (typeof this.items)[number];
+      for (const i of this.items) {
+        const l = i.b.message.length;
+        const wl = worst.b.message.length;
+        if (i.transmits > worst.transmits || (i.transmits === worst.transmits && (l < wl || (l === wl && i.id < worst.id)))) worst = i;
+      }
+      this.items.splice(this.items.indexOf(worst), 1);
+      worst.b.finished?.();
+    }
+  }
+}
+
+describe('the bucketed queue against a plain model', () => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('queue' as const), len: fc.integer({ min: 1, max: 40 }), name: fc.option(fc.integer({ min: 0, max: 8 }), { nil: undefined }), initial: fc.integer({ min: 0, max: 2 }) }),
+    fc.record({ kind: fc.constant('get' as const), limit: fc.integer({ min: 0, max: 120 }) }),
+    fc.record({ kind: fc.constant('prune' as const), keep: fc.integer({ min: 0, max: 12 }) }),
+    fc.record({ kind: fc.constant('nodes' as const), n: fc.integer({ min: 1, max: 2000 }) }),
+  );
+
+  test('hands out the same messages in the same order, and finishes the same broadcasts, on random operations', () => {
+    fc.assert(fc.property(fc.array(op, { minLength: 20, maxLength: 300, size: 'max' }), (ops) => {
+      let n = 5;
+      const real = new TransmitLimitedQueue(2, () => n);
+      const model = new ModelQueue(2, () => n);
+      const realLog: string[] = [];
+      const modelLog: string[] = [];
+      let id = 0;
+      for (const o of ops) {
+        if (o.kind === 'queue') {
+          const text = `${id++}:`.padEnd(o.len, 'x');
+          const make = (log: string[]): Broadcast => {
+            const message = encoder.encode(text);
+            const finished = (): void => {
+              log.push(`done ${text}`);
+            };
+            return o.name === undefined ? { message, finished } : { message, name: `n${o.name}`, finished };
+          };
+          real.queueBroadcast(make(realLog), o.initial);
+          model.queueBroadcast(make(modelLog), o.initial);
+        } else if (o.kind === 'get') {
+          realLog.push(texts(real.getBroadcasts(2, o.limit)).join(','));
+          modelLog.push(texts(model.getBroadcasts(2, o.limit)).join(','));
+        } else if (o.kind === 'prune') {
+          real.prune(o.keep);
+          model.prune(o.keep);
+        } else {
+          n = o.n;
+        }
+        assert.equal(real.size, model.size);
+      }
+      assert.deepEqual(realLog, modelLog);
+    }), { numRuns: 300 });
   });
 });
